@@ -1,0 +1,237 @@
+#include "player/decoder.h"
+
+#include <cmath>
+#include <cstring>
+
+extern "C" {
+#include <libavutil/adler32.h>
+#include <libavutil/imgutils.h>
+#include <libavutil/opt.h>
+#include <libavutil/pixdesc.h>
+}
+
+namespace player {
+
+Decoder::~Decoder() {
+  stop();
+  avcodec_free_context(&ctx_);
+  av_frame_free(&frame_);
+}
+
+bool Decoder::open(AVFormatContext* fmt, int index, std::string* error) {
+  stream_ = fmt->streams[index];
+  const AVCodec* codec = avcodec_find_decoder(stream_->codecpar->codec_id);
+  if (!codec) {
+    *error = std::string("no decoder for codec '") + avcodec_get_name(stream_->codecpar->codec_id) +
+             "'";
+    return false;
+  }
+  ctx_ = avcodec_alloc_context3(codec);
+  if (!ctx_ || avcodec_parameters_to_context(ctx_, stream_->codecpar) < 0) {
+    *error = "cannot set up the decoder";
+    return false;
+  }
+  ctx_->pkt_timebase = stream_->time_base;
+  ctx_->thread_count = 0;  // FFmpeg picks (frame + slice threads)
+  if (avcodec_open2(ctx_, codec, nullptr) < 0) {
+    *error = std::string("cannot open the ") + codec->name + " decoder";
+    return false;
+  }
+  frame_ = av_frame_alloc();
+  if (fmt->start_time != AV_NOPTS_VALUE) start_offset_ = fmt->start_time / double(AV_TIME_BASE);
+  return true;
+}
+
+void Decoder::start(PacketQueue* in, const std::atomic<int>* wanted_serial) {
+  in_ = in;
+  wanted_serial_ = wanted_serial;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Decoder::stop() {
+  if (thread_.joinable()) thread_.join();
+}
+
+double Decoder::frame_time(const AVFrame* f) const {
+  int64_t ts = f->best_effort_timestamp;
+  if (ts == AV_NOPTS_VALUE) ts = f->pts;
+  if (ts == AV_NOPTS_VALUE) return NAN;
+  return ts * av_q2d(stream_->time_base) - start_offset_;
+}
+
+bool Decoder::drain_frames(int serial, double target) {
+  for (;;) {
+    int ret = avcodec_receive_frame(ctx_, frame_);
+    if (ret < 0) return true;  // EAGAIN, EOF or a decode error: nothing more for now
+    bool ok = true;
+    if (wanted_serial_->load() == serial) ok = on_frame(frame_, serial, target);
+    av_frame_unref(frame_);
+    if (!ok) return false;
+  }
+}
+
+void Decoder::run() {
+  int serial = -1;
+  double target = -1;
+  for (;;) {
+    std::optional<PacketItem> item = in_->pop();
+    if (!item) {
+      if (in_->aborted()) return;
+      continue;
+    }
+    switch (item->kind) {
+      case PacketItem::Kind::Flush:
+        avcodec_flush_buffers(ctx_);
+        serial = item->serial;
+        target = item->seek_target;
+        on_flush();
+        break;
+      case PacketItem::Kind::Eof:
+        if (item->serial != serial) break;
+        avcodec_send_packet(ctx_, nullptr);
+        if (!drain_frames(serial, target)) return;
+        if (auto* vd = dynamic_cast<VideoDecoder*>(this)) {
+          if (!vd->flush_last_dropped(serial)) return;
+        }
+        avcodec_flush_buffers(ctx_);
+        finished_serial_ = serial;
+        break;
+      case PacketItem::Kind::Data: {
+        if (item->serial != serial || wanted_serial_->load() != serial) break;
+        int ret = avcodec_send_packet(ctx_, item->pkt.get());
+        while (ret == AVERROR(EAGAIN)) {
+          if (!drain_frames(serial, target)) return;
+          ret = avcodec_send_packet(ctx_, item->pkt.get());
+        }
+        // Other errors are damaged packets: skip them and keep going, as players do.
+        if (!drain_frames(serial, target)) return;
+        break;
+      }
+    }
+  }
+}
+
+uint32_t frame_checksum(const AVFrame* f) {
+  unsigned long sum = 1;
+  const AVPixFmtDescriptor* d = av_pix_fmt_desc_get(static_cast<AVPixelFormat>(f->format));
+  if (!d) return 0;
+  int planes = av_pix_fmt_count_planes(static_cast<AVPixelFormat>(f->format));
+  for (int p = 0; p < planes; ++p) {
+    int w = av_image_get_linesize(static_cast<AVPixelFormat>(f->format), f->width, p);
+    int h = f->height;
+    if (p > 0 && p < 3 && !(d->flags & AV_PIX_FMT_FLAG_RGB)) h = AV_CEIL_RSHIFT(f->height, d->log2_chroma_h);
+    for (int y = 0; y < h; ++y) sum = av_adler32_update(sum, f->data[p] + y * f->linesize[p], w);
+  }
+  return static_cast<uint32_t>(sum);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+VideoDecoder::~VideoDecoder() { stop(); }
+
+double VideoDecoder::frame_rate() const {
+  AVRational r = stream_->avg_frame_rate.num ? stream_->avg_frame_rate : stream_->r_frame_rate;
+  double fps = r.num && r.den ? av_q2d(r) : 0;
+  return fps > 0 && fps < 1000 ? fps : 25.0;
+}
+
+bool VideoDecoder::on_frame(AVFrame* frame, int serial, double seek_target) {
+  if (serial != last_serial_) {
+    last_serial_ = serial;
+    output_any_ = false;
+    last_dropped_.reset();
+  }
+  double pts = frame_time(frame);
+  double dur = 1.0 / frame_rate();
+  if (seek_target >= 0 && !output_any_ && !std::isnan(pts) && pts + 0.001 < seek_target) {
+    last_dropped_.reset(av_frame_clone(frame));  // exact seek: decode forward, show nothing yet
+    return true;
+  }
+  if (hash_file_) {
+    std::fprintf(hash_file_, "%lld %08x\n", std::llround(pts * 1000), frame_checksum(frame));
+  }
+  output_any_ = true;
+  last_dropped_.reset();
+  VideoFrame vf;
+  vf.frame.reset(av_frame_clone(frame));
+  vf.pts = pts;
+  vf.duration = dur;
+  vf.serial = serial;
+  size_t bytes = static_cast<size_t>(frame->width) * frame->height * 3 / 2;
+  return out_->push(std::move(vf), bytes);
+}
+
+bool VideoDecoder::flush_last_dropped(int serial) {
+  if (output_any_ || !last_dropped_ || serial != last_serial_) return true;
+  FramePtr f = std::move(last_dropped_);
+  return on_frame(f.get(), serial, -1);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+AudioDecoder::~AudioDecoder() {
+  stop();
+  swr_free(&swr_);
+  av_channel_layout_uninit(&swr_in_layout_);
+}
+
+void AudioDecoder::on_flush() { next_pts_ = NAN; }
+
+bool AudioDecoder::on_frame(AVFrame* frame, int serial, double seek_target) {
+  if (!swr_ || frame->sample_rate != swr_in_rate_ || frame->format != swr_in_fmt_ ||
+      av_channel_layout_compare(&frame->ch_layout, &swr_in_layout_) != 0) {
+    swr_free(&swr_);
+    AVChannelLayout out_layout;
+    av_channel_layout_default(&out_layout, fmt_.channels);
+    AVChannelLayout in_layout;
+    if (frame->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC || frame->ch_layout.nb_channels == 0)
+      av_channel_layout_default(&in_layout, frame->ch_layout.nb_channels ? frame->ch_layout.nb_channels : 2);
+    else
+      av_channel_layout_copy(&in_layout, &frame->ch_layout);
+    int ret = swr_alloc_set_opts2(&swr_, &out_layout, fmt_.sample_fmt, fmt_.sample_rate,
+                                  &in_layout, static_cast<AVSampleFormat>(frame->format),
+                                  frame->sample_rate, 0, nullptr);
+    if (ret < 0 || swr_init(swr_) < 0) {
+      swr_free(&swr_);
+      av_channel_layout_uninit(&in_layout);
+      return true;  // unsupported layout: skip audio rather than stop playback
+    }
+    swr_in_rate_ = frame->sample_rate;
+    swr_in_fmt_ = frame->format;
+    av_channel_layout_uninit(&swr_in_layout_);
+    av_channel_layout_copy(&swr_in_layout_, &frame->ch_layout);
+    av_channel_layout_uninit(&in_layout);
+  }
+  double pts = frame_time(frame);
+  if (std::isnan(pts)) pts = next_pts_;
+  if (std::isnan(pts)) pts = 0;
+  next_pts_ = pts + static_cast<double>(frame->nb_samples) / frame->sample_rate;
+
+  int max_out = swr_get_out_samples(swr_, frame->nb_samples);
+  if (max_out <= 0) return true;
+  AudioChunk chunk;
+  chunk.serial = serial;
+  chunk.data.resize(static_cast<size_t>(max_out) * fmt_.bytes_per_frame());
+  uint8_t* out = chunk.data.data();
+  int n = swr_convert(swr_, &out, max_out, const_cast<const uint8_t**>(frame->extended_data),
+                      frame->nb_samples);
+  if (n <= 0) return true;
+  chunk.data.resize(static_cast<size_t>(n) * fmt_.bytes_per_frame());
+  // Samples still inside the resampler belong before these ones.
+  chunk.pts = pts - static_cast<double>(swr_get_delay(swr_, fmt_.sample_rate)) / fmt_.sample_rate;
+  if (seek_target >= 0) {
+    double end = chunk.pts + static_cast<double>(n) / fmt_.sample_rate;
+    if (end <= seek_target) return true;
+    if (chunk.pts < seek_target) {
+      size_t skip = static_cast<size_t>((seek_target - chunk.pts) * fmt_.sample_rate);
+      skip = std::min(skip, static_cast<size_t>(n)) * fmt_.bytes_per_frame();
+      chunk.data.erase(chunk.data.begin(), chunk.data.begin() + skip);
+      chunk.pts = seek_target;
+    }
+  }
+  if (chunk.data.empty()) return true;
+  size_t bytes = chunk.data.size();
+  return out_->push(std::move(chunk), bytes);
+}
+
+}  // namespace player

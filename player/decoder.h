@@ -1,0 +1,120 @@
+// Decoder threads: one per stream. They pop packets, decode, drop output older than the
+// current seek target (exact seeks), and push frames (video) or converted audio chunks.
+// They never present anything and never touch SDL.
+#pragma once
+
+#include <atomic>
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "player/demuxer.h"
+#include "player/media_types.h"
+#include "player/queues.h"
+
+extern "C" {
+#include <libavcodec/avcodec.h>
+#include <libswresample/swresample.h>
+}
+
+namespace player {
+
+using VideoFrameQueue = BoundedQueue<VideoFrame>;
+using AudioChunkQueue = BoundedQueue<AudioChunk>;
+
+// The audio format the output device wants; decoders convert to it.
+struct AudioFormat {
+  int sample_rate = 48000;
+  int channels = 2;
+  AVSampleFormat sample_fmt = AV_SAMPLE_FMT_FLT;  // interleaved
+  int bytes_per_second() const {
+    return sample_rate * channels * av_get_bytes_per_sample(sample_fmt);
+  }
+  int bytes_per_frame() const { return channels * av_get_bytes_per_sample(sample_fmt); }
+};
+
+// Common part: codec context, packet loop, serial handling, EOF drain.
+// Thread contract: construct/open/start from the owner thread; the decode loop runs on its own
+// thread; finished_serial() and serial bookkeeping are atomics readable from any thread.
+class Decoder {
+ public:
+  virtual ~Decoder();
+  // Opens the decoder for stream `index` of fmt. False + *error if unsupported.
+  bool open(AVFormatContext* fmt, int index, std::string* error);
+  void start(PacketQueue* in, const std::atomic<int>* wanted_serial);
+  void stop();  // the queues must be aborted by the owner first
+  // Serial whose stream end the decoder has fully drained (-1 none).
+  int finished_serial() const { return finished_serial_.load(); }
+  AVCodecContext* codec() const { return ctx_; }
+  AVStream* stream() const { return stream_; }
+
+ protected:
+  // Called on the decoder thread for every decoded frame of the current serial.
+  // Returns false if the output queue was aborted.
+  virtual bool on_frame(AVFrame* frame, int serial, double seek_target) = 0;
+  virtual void on_flush() {}
+  double frame_time(const AVFrame* f) const;
+
+  AVCodecContext* ctx_ = nullptr;
+  AVStream* stream_ = nullptr;
+  double start_offset_ = 0;  // container start time, subtracted so positions start at 0
+
+ private:
+  void run();
+  bool drain_frames(int serial, double target);
+
+  PacketQueue* in_ = nullptr;
+  const std::atomic<int>* wanted_serial_ = nullptr;
+  std::thread thread_;
+  std::atomic<int> finished_serial_{-1};
+  AVFrame* frame_ = nullptr;
+};
+
+class VideoDecoder : public Decoder {
+ public:
+  explicit VideoDecoder(VideoFrameQueue* out) : out_(out) {}
+  ~VideoDecoder() override;
+  // When set, writes "pts_ms adler32" per decoded frame (after exact-seek dropping), for tests.
+  void set_hash_file(FILE* f) { hash_file_ = f; }
+  double frame_rate() const;
+
+ protected:
+  bool on_frame(AVFrame* frame, int serial, double seek_target) override;
+
+ private:
+  VideoFrameQueue* out_;
+  FILE* hash_file_ = nullptr;
+  FramePtr last_dropped_;  // shown instead when a seek targets past the last frame
+  bool output_any_ = false;
+  int last_serial_ = -1;
+
+  friend class Decoder;
+ public:
+  // Called at the end of the stream: if every frame of this serial was before the seek
+  // target, present the last one rather than nothing.
+  bool flush_last_dropped(int serial);
+};
+
+class AudioDecoder : public Decoder {
+ public:
+  AudioDecoder(AudioChunkQueue* out, AudioFormat fmt) : out_(out), fmt_(fmt) {}
+  ~AudioDecoder() override;
+
+ protected:
+  bool on_frame(AVFrame* frame, int serial, double seek_target) override;
+  void on_flush() override;
+
+ private:
+  AudioChunkQueue* out_;
+  AudioFormat fmt_;
+  SwrContext* swr_ = nullptr;
+  int swr_in_rate_ = 0, swr_in_fmt_ = -1;
+  AVChannelLayout swr_in_layout_{};
+  double next_pts_ = NAN;  // continuity for frames without timestamps
+};
+
+// Checksum of a frame's visible pixels (per-plane rows, ignoring padding).
+uint32_t frame_checksum(const AVFrame* f);
+
+}  // namespace player

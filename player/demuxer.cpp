@@ -1,0 +1,227 @@
+#include "player/demuxer.h"
+
+#include <algorithm>
+#include <cmath>
+
+extern "C" {
+#include <libavutil/error.h>
+}
+
+namespace player {
+
+namespace {
+std::string av_err(int err) {
+  char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
+  av_strerror(err, buf, sizeof buf);
+  return buf;
+}
+}  // namespace
+
+Demuxer::Demuxer(streaming::ByteSource* src) : src_(src), avio_(src) {}
+
+Demuxer::~Demuxer() {
+  stop();
+  if (fmt_) avformat_close_input(&fmt_);
+}
+
+bool Demuxer::open(std::string* error) {
+  if (!avio_.context()) {
+    *error = "out of memory";
+    return false;
+  }
+  fmt_ = avformat_alloc_context();
+  fmt_->pb = avio_.context();
+  fmt_->flags |= AVFMT_FLAG_CUSTOM_IO;
+  fmt_->interrupt_callback = avio_.interrupt_callback();
+  const std::string name = src_->describe();
+  int ret = avformat_open_input(&fmt_, name.c_str(), nullptr, nullptr);
+  if (ret < 0) {  // avformat_open_input frees fmt_ on failure
+    fmt_ = nullptr;
+    *error = avio_.interrupted() ? "interrupted"
+                                 : "not a playable media file (" + av_err(ret) + ")";
+    return false;
+  }
+  ret = avformat_find_stream_info(fmt_, nullptr);
+  if (ret < 0) {
+    *error = avio_.interrupted() ? "interrupted"
+                                 : "cannot read the media's streams (" + av_err(ret) + ")";
+    return false;
+  }
+  video_idx_ = -1;
+  for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
+    AVStream* st = fmt_->streams[i];
+    if (st->disposition & AV_DISPOSITION_ATTACHED_PIC) st->discard = AVDISCARD_ALL;
+  }
+  int v = av_find_best_stream(fmt_, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
+  if (v >= 0 && !(fmt_->streams[v]->disposition & AV_DISPOSITION_ATTACHED_PIC)) video_idx_ = v;
+  int a = av_find_best_stream(fmt_, AVMEDIA_TYPE_AUDIO, -1, video_idx_, nullptr, 0);
+  audio_idx_ = a >= 0 ? a : -1;
+  if (video_idx_ < 0 && audio_idx_ < 0) {
+    *error = "no playable audio or video stream";
+    return false;
+  }
+  for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
+    if (static_cast<int>(i) != video_idx_ && static_cast<int>(i) != audio_idx_)
+      fmt_->streams[i]->discard = AVDISCARD_ALL;
+  }
+  // Tell the byte source how fast playback consumes bytes so it can space its prefetching.
+  double rate = 0;
+  if (fmt_->bit_rate > 0) rate = fmt_->bit_rate / 8.0;
+  else if (duration() > 0 && src_->size() > 0) rate = src_->size() / duration();
+  if (rate > 0) src_->set_byte_rate(rate);
+  return true;
+}
+
+double Demuxer::duration() const {
+  if (!fmt_ || fmt_->duration == AV_NOPTS_VALUE || fmt_->duration <= 0) return -1;
+  return fmt_->duration / static_cast<double>(AV_TIME_BASE);
+}
+
+void Demuxer::start(PacketQueue* vq, PacketQueue* aq) {
+  vq_ = vq;
+  aq_ = aq;
+  thread_ = std::thread([this] { run(); });
+}
+
+void Demuxer::request_seek(double target, int serial) {
+  std::lock_guard<std::mutex> lk(mu_);
+  seek_pending_ = true;
+  seek_target_ = target;
+  seek_serial_ = serial;
+  // Under the lock, so the read thread's clear_interrupt() (also under it) cannot swallow it.
+  avio_.interrupt();
+  cv_.notify_all();
+  // Drop stale packets now; this also frees a read thread blocked on a full queue.
+  if (vq_) vq_->flush();
+  if (aq_) aq_->flush();
+}
+
+void Demuxer::stop() {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    stop_ = true;
+    avio_.interrupt();
+    cv_.notify_all();
+  }
+  if (vq_) vq_->abort();
+  if (aq_) aq_->abort();
+  if (thread_.joinable()) thread_.join();
+}
+
+void Demuxer::interrupt() {
+  std::lock_guard<std::mutex> lk(mu_);
+  avio_.interrupt();
+  cv_.notify_all();
+}
+
+std::string Demuxer::fatal_error() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  return fatal_;
+}
+
+void Demuxer::push_flush(int serial, double target) {
+  for (PacketQueue* q : {vq_, aq_}) {
+    if (!q) continue;
+    PacketItem it;
+    it.kind = PacketItem::Kind::Flush;
+    it.serial = serial;
+    it.seek_target = target;
+    q->push(std::move(it), 0);
+  }
+}
+
+bool Demuxer::do_seek(double target, int serial) {
+  serial_ = serial;
+  eof_serial_ = -1;
+  last_key_ = -1;
+  if (vq_) vq_->flush();
+  if (aq_) aq_->flush();
+  if (fmt_->pb) {
+    fmt_->pb->eof_reached = 0;
+    fmt_->pb->error = 0;
+  }
+  // Containers with an index (MP4, MKV, WebM) land on the keyframe at or before the target.
+  // Without one (MPEG-TS) a timestamp search can land between keyframes, so aim earlier by
+  // the longest keyframe interval seen so far and let exact seeking decode forward.
+  double aim = target;
+  if (video_idx_ >= 0 && avformat_index_get_entries_count(fmt_->streams[video_idx_]) == 0)
+    aim = std::max(0.0, target - (max_gop_ > 0 ? max_gop_ + 0.5 : 5.0));
+  int64_t ts = static_cast<int64_t>(std::llround(aim * AV_TIME_BASE));
+  if (fmt_->start_time != AV_NOPTS_VALUE) ts += fmt_->start_time;
+  int ret = avformat_seek_file(fmt_, -1, INT64_MIN, ts, ts, 0);
+  if (ret < 0 && !avio_.interrupted()) {
+    // Some demuxers cannot find a keyframe at or before ts; accept the nearest one instead.
+    ret = avformat_seek_file(fmt_, -1, INT64_MIN, ts, INT64_MAX, 0);
+  }
+  if (ret < 0 && avio_.interrupted()) return false;
+  push_flush(serial, target);
+  return true;
+}
+
+void Demuxer::run() {
+  PacketPtr pkt(av_packet_alloc());
+  push_flush(serial_, -1);
+  for (;;) {
+    bool seek = false;
+    double target = 0;
+    int serial = 0;
+    {
+      std::unique_lock<std::mutex> lk(mu_);
+      // Idle at the end of the input, or after an interrupt that brought no seek (quitting).
+      while (!stop_ && !seek_pending_ && (eof_serial_.load() == serial_ || avio_.interrupted()))
+        cv_.wait(lk);
+      if (stop_) return;
+      if (seek_pending_) {
+        seek = true;
+        seek_pending_ = false;
+        target = seek_target_;
+        serial = seek_serial_;
+        avio_.clear_interrupt();
+      }
+    }
+    if (seek) {
+      // An interrupted seek is retried with the newest request on the next turn.
+      do_seek(target, serial);
+      continue;
+    }
+
+    int ret = av_read_frame(fmt_, pkt.get());
+    if (ret < 0) {
+      if (avio_.interrupted()) continue;  // a seek or stop is pending; the loop handles it
+      if (ret != AVERROR_EOF && !avio_feof(fmt_->pb)) {
+        std::lock_guard<std::mutex> lk(mu_);
+        fatal_ = "reading the media failed (" + av_err(ret) + ")";
+      }
+      for (PacketQueue* q : {vq_, aq_}) {
+        if (!q) continue;
+        PacketItem it;
+        it.kind = PacketItem::Kind::Eof;
+        it.serial = serial_;
+        q->push(std::move(it), 0);
+      }
+      eof_serial_ = serial_;
+      continue;
+    }
+    if (pkt->stream_index == video_idx_ && (pkt->flags & AV_PKT_FLAG_KEY) &&
+        pkt->pts != AV_NOPTS_VALUE) {
+      double t = pkt->pts * av_q2d(fmt_->streams[video_idx_]->time_base);
+      if (last_key_ >= 0 && t > last_key_ && t - last_key_ < 30) max_gop_ = std::max(max_gop_, t - last_key_);
+      last_key_ = t;
+    }
+    PacketQueue* q = nullptr;
+    if (pkt->stream_index == video_idx_) q = vq_;
+    else if (pkt->stream_index == audio_idx_) q = aq_;
+    if (!q) {
+      av_packet_unref(pkt.get());
+      continue;
+    }
+    PacketItem it;
+    it.serial = serial_;
+    size_t bytes = static_cast<size_t>(pkt->size) + sizeof(AVPacket);
+    it.pkt.reset(av_packet_alloc());
+    av_packet_move_ref(it.pkt.get(), pkt.get());
+    q->push(std::move(it), bytes);
+  }
+}
+
+}  // namespace player

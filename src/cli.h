@@ -1,0 +1,63 @@
+// Command-line parsing for the `cine` program (the CLI contract in shared/ARCHITECTURE.md).
+// Parses only; running the commands lives in app.cpp / torrent_commands.cpp.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace cine {
+
+struct SeekAt {
+  double at = 0;      // playback time (s) that triggers the seek; 0 = right after first frame
+  double target = 0;  // target time (s)
+};
+
+struct Options {
+  std::string command;               // play | info | create | seed | serve | demo
+  std::string source;                // SOURCE (or PATH for create)
+
+  // play
+  std::string file;                  // --file=INDEX|NAME
+  double start = 0;                  // --start=SECONDS or PERCENT%
+  bool start_is_percent = false;
+  std::vector<SeekAt> seek_at;       // --seek-at=AT,TARGET (repeatable)
+  int64_t frames = -1;               // --frames=N
+  double length = -1;                // --length=SECONDS
+  std::string vo = "sdl";            // --vo=sdl|null
+  std::string ao = "sdl";            // --ao=sdl|null
+  std::string stats_json;            // --stats-json=FILE
+  bool no_sync = false;              // --no-sync: present as fast as decoded (tests, benchmarks)
+  std::string frame_hashes;          // --frame-hashes=FILE: per-frame checksums (tests)
+  std::vector<std::pair<double, std::string>> screenshots;  // --screenshot-at=T,FILE
+
+  // torrent
+  std::string save_path;             // --save-path=DIR ("" = default)
+  std::vector<std::string> peers;    // --peer=HOST:PORT (repeatable)
+  int listen_port = 0;               // --listen=PORT
+  bool dht = true, lsd = true, upnp = true, natpmp = true;
+  int64_t max_download = 0;          // --max-download=RATE (bytes/s; k/M suffixes)
+  int64_t max_upload = 0;            // --max-upload=RATE
+  bool seed = true;                  // --seed / --no-seed
+
+  // create
+  std::string output;                // -o FILE.torrent
+  std::vector<std::string> trackers; // --tracker=URL (repeatable)
+  int piece_size = 0;                // --piece-size=BYTES
+
+  // serve
+  int port = 0;                      // --port=P
+
+  bool help = false;
+};
+
+// Parses argv. On bad input returns false and sets *error to one line (no trailing newline).
+bool parse_cli(int argc, char** argv, Options* out, std::string* error);
+
+// Parses "1.5M", "800k", "1000" (bytes/s). False on garbage.
+bool parse_rate(const std::string& s, int64_t* out);
+
+std::string usage_text();
+
+}  // namespace cine

@@ -1,0 +1,27 @@
+// cine: a streaming torrent player. Entry point: parse the command line, run the command.
+#include <cstdio>
+
+#include "src/app.h"
+#include "src/cli.h"
+#include "src/torrent_commands.h"
+
+int main(int argc, char** argv) {
+  cine::Options opts;
+  std::string error;
+  if (!cine::parse_cli(argc, argv, &opts, &error)) {
+    cine::print_error(error);
+    return 2;
+  }
+  if (opts.help) {
+    std::fputs(cine::usage_text().c_str(), stdout);
+    return 0;
+  }
+  cine::install_signal_handlers();
+  if (opts.command == "play") return cine::run_play(opts);
+  if (opts.command == "demo") return cine::run_demo(opts);
+  if (opts.command == "info") return cine::run_info(opts);
+  if (opts.command == "create") return cine::run_create(opts);
+  if (opts.command == "seed") return cine::run_seed(opts);
+  cine::print_error("'" + opts.command + "' is not available yet");
+  return 2;
+}

@@ -1,0 +1,102 @@
+// streaming::Session: owns the lt::session — adds a .torrent or magnet, waits for metadata,
+// chooses the file, pumps alerts on one thread, seeds, saves resume data. No FFmpeg, no SDL.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "streaming/byte_source.h"
+
+namespace streaming {
+
+struct SessionConfig {
+  std::string save_path = ".";          // every file Cine writes for this torrent stays below it
+  int listen_port = 0;                  // 0: let the OS choose
+  std::string listen_interface = "0.0.0.0";
+  bool dht = true, lsd = true, upnp = true, natpmp = true;
+  std::vector<std::string> peers;       // HOST:PORT added directly
+  int max_download = 0;                 // bytes/s, 0 = unlimited
+  int max_upload = 0;                   // bytes/s, 0 = unlimited
+  int64_t ring_bytes = 64ll << 20;      // memory bound of the read window
+  bool allow_loopback_peers = true;     // tests and the demo swarm run on 127.0.0.1
+};
+
+struct FileEntry {
+  int index = 0;
+  std::string path;     // path inside the torrent, sanitised for display
+  int64_t size = 0;
+  int64_t offset = 0;   // byte offset inside the torrent
+};
+
+struct Metadata {
+  std::string name;
+  std::string info_hash;   // hex (v1 if present, else v2 truncated form libtorrent prints)
+  int piece_size = 0;
+  int num_pieces = 0;
+  int64_t total_size = 0;
+  std::vector<FileEntry> files;
+  std::vector<std::string> trackers;
+};
+
+struct SwarmStats {
+  int64_t downloaded = 0;       // payload bytes of this run
+  int64_t uploaded = 0;
+  int download_rate = 0;        // payload bytes/s
+  int upload_rate = 0;
+  int peers = 0;
+  int seeds = 0;
+  int pieces_have = 0;          // in the whole torrent
+  int num_pieces = 0;
+  double progress = 0;          // of the wanted files, 0..1
+  int64_t buffered_ahead = 0;   // verified bytes contiguous from the read head
+  bool finished = false;        // all wanted files downloaded
+};
+
+// Per-piece view of the selected file for the overlay: one char per piece of the file's span,
+// 'h' have (verified), 'r' requested/in flight, 'c' critical (has a deadline), '.' missing.
+struct PieceView {
+  int first_piece = 0;
+  std::string states;
+  int64_t file_offset = 0;  // offset of the file inside the torrent
+  int piece_size = 0;
+};
+
+class Session {
+ public:
+  // Starts libtorrent with cfg. Returns nullptr and sets *error on failure (e.g. listen port).
+  static std::unique_ptr<Session> create(const SessionConfig& cfg, std::string* error);
+  virtual ~Session() = default;
+
+  // Adds a .torrent path or a magnet URI (the info-hash validated by Cine). False + *error
+  // on bad input. Does not wait for metadata.
+  virtual bool add(const std::string& source, std::string* error) = 0;
+
+  // Waits for metadata (magnets) or a fatal torrent error. Returns false with *error when the
+  // torrent failed, or when should_stop() turned true (checked at least every 100 ms).
+  virtual bool wait_metadata(const std::function<bool()>& should_stop, std::string* error) = 0;
+
+  virtual Metadata metadata() const = 0;
+
+  // Chooses the file to stream: spec is "" (largest video file), a decimal index, or a file
+  // name / path. All other files are set to "don't download". False + *error if no such file.
+  virtual bool select_file(const std::string& spec, FileEntry* chosen, std::string* error) = 0;
+
+  // A ByteSource over the selected file; reads block until hash-verified bytes are present.
+  // Its reads move the piece picker's read head. One stream at a time.
+  virtual std::unique_ptr<ByteSource> open_stream() = 0;
+
+  virtual SwarmStats stats() const = 0;
+  virtual PieceView piece_view() const = 0;
+
+  // Writes resume data now (also done periodically and on destruction).
+  virtual void save_resume() = 0;
+
+  // After playback: true while the torrent should keep seeding/downloading in the background.
+  virtual bool finished() const = 0;
+};
+
+}  // namespace streaming

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Generates the test clips with the ffmpeg CLI (testsrc2 + sine), in every container the tests
+# cover. Usage: make_media.sh OUTDIR. Idempotent: existing files are kept.
+set -euo pipefail
+out=${1:?usage: make_media.sh OUTDIR}
+mkdir -p "$out"
+cd "$out"
+ff() { ffmpeg -hide_banner -loglevel error -y "$@"; }
+src=(-f lavfi -i "testsrc2=size=320x240:rate=25" -f lavfi -i "sine=frequency=440:sample_rate=48000")
+dur=12
+# H.264/AAC, 1 s GOP so seeks land quickly and decode-forward is short.
+h264=(-c:v libx264 -preset veryfast -g 25 -pix_fmt yuv420p -c:a aac -b:a 96k)
+[ -f moov_end.mp4 ] || ff "${src[@]}" -t $dur "${h264[@]}" moov_end.mp4
+[ -f faststart.mp4 ] || ff "${src[@]}" -t $dur "${h264[@]}" -movflags +faststart faststart.mp4
+[ -f clip.mkv ] || ff "${src[@]}" -t $dur "${h264[@]}" clip.mkv
+[ -f clip.webm ] || ff "${src[@]}" -t $dur -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -g 25 \
+  -b:v 400k -c:a libopus -b:a 64k clip.webm
+[ -f clip.ts ] || ff "${src[@]}" -t $dur "${h264[@]}" -f mpegts clip.ts
+# Bad inputs.
+[ -f not_media.mkv ] || head -c 200000 /dev/urandom > not_media.mkv
+[ -f truncated.mp4 ] || head -c $(( $(stat -c %s moov_end.mp4) / 2 )) moov_end.mp4 > truncated.mp4
+[ -f empty.mp4 ] || : > empty.mp4
+[ -f notes.txt ] || echo "just some text, not a video" > notes.txt
+touch .done
