@@ -144,7 +144,13 @@ bool Demuxer::do_seek(double target, int serial) {
   // Without one (MPEG-TS) a timestamp search can land between keyframes, so aim earlier by
   // the longest keyframe interval seen so far and let exact seeking decode forward.
   double aim = target;
-  if (video_idx_ >= 0 && avformat_index_get_entries_count(fmt_->streams[video_idx_]) == 0)
+  // (A generic index built while reading, or the entries a timestamp search leaves behind,
+  // also list frames that are not real keyframes.)
+  const bool own_index = !(fmt_->iformat->flags & AVFMT_GENERIC_INDEX) &&
+                         !fmt_->iformat->read_timestamp &&
+                         video_idx_ >= 0 &&
+                         avformat_index_get_entries_count(fmt_->streams[video_idx_]) > 0;
+  if (video_idx_ >= 0 && !own_index)
     aim = std::max(0.0, target - (max_gop_ > 0 ? max_gop_ + 0.5 : 5.0));
   int64_t ts = static_cast<int64_t>(std::llround(aim * AV_TIME_BASE));
   if (fmt_->start_time != AV_NOPTS_VALUE) ts += fmt_->start_time;

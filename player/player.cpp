@@ -49,6 +49,8 @@ struct Player::Impl {
   FILE* hash_file = nullptr;
 
   std::atomic<bool> quit{false};
+  std::mutex inbox_mu;
+  std::vector<Player::Command> inbox;  // posted from other threads, drained by the main loop
   std::atomic<int> serial{0};  // the generation every stage must match (seek counter)
   std::mutex demux_mu;         // guards `demuxer` pointer for request_quit during open
 
@@ -68,6 +70,8 @@ struct Player::Impl {
   double seek_target = 0;          // target of the latest seek (for relative seeks in a row)
   bool seeking = false;            // current serial has not presented its first frame
   std::vector<std::pair<std::pair<double, double>, bool>> seek_at;  // ((at, target), fired)
+  double seek_at_prev = -1;        // position at the previous check (same serial)
+  int seek_at_prev_serial = -1;
   std::vector<std::pair<std::pair<double, std::string>, bool>> shots;
   double played = 0;               // seconds of playback, for --length
   double last_progress = 0;
@@ -101,6 +105,7 @@ struct Player::Impl {
   double position() const {
     const int s = serial.load();
     if (seeking) return seek_target;
+    if (opts.no_sync && has_video) return std::isnan(last_pts) ? 0.0 : last_pts;
     double a = has_audio && ao ? ao->clock(s) : NAN;
     if (!std::isnan(a) && !audio_finished()) return std::max(0.0, a);
     double v = vclock.get(s);
@@ -266,12 +271,22 @@ struct Player::Impl {
   }
 
   // ---- per-turn checks ---------------------------------------------------------------------
+  // A trigger fires when playback passes its time (not when a seek jumps over it); AT 0
+  // fires right after the first frame. Each fires once.
   void check_seek_at() {
-    if (!first_frame_done || seeking) return;
-    double pos = position();
+    if (!first_frame_done || seeking) {
+      seek_at_prev = -1;
+      return;
+    }
+    const double pos = position();
+    const double prev = seek_at_prev_serial == serial.load() ? seek_at_prev : -1;
+    seek_at_prev = pos;
+    seek_at_prev_serial = serial.load();
     for (auto& [sa, fired] : seek_at) {
       if (fired) continue;
-      if (sa.first <= 0 || pos >= sa.first) {
+      const bool crossed = sa.first <= 0 || (prev >= 0 && prev < sa.first && sa.first <= pos) ||
+                           (prev < 0 && std::fabs(pos - sa.first) < 1e-3);
+      if (crossed) {
         fired = true;
         seek(sa.second, true);
         return;
@@ -399,6 +414,23 @@ struct Player::Impl {
             need_redraw = true;
           break;
         default: break;
+      }
+    }
+  }
+
+  void drain_inbox() {
+    std::vector<Player::Command> cmds;
+    {
+      std::lock_guard<std::mutex> lk(inbox_mu);
+      cmds.swap(inbox);
+    }
+    for (const Player::Command& c : cmds) {
+      switch (c.kind) {
+        case Player::Command::Kind::SeekAbsolute: seek(c.value, true); break;
+        case Player::Command::Kind::SeekRelative: seek_relative(c.value); break;
+        case Player::Command::Kind::SetPause: set_paused(c.value != 0); break;
+        case Player::Command::Kind::TogglePause: set_paused(!paused); break;
+        case Player::Command::Kind::Quit: quit = true; break;
       }
     }
   }
@@ -533,6 +565,7 @@ int Player::Impl::run(std::string* error) {
   while (!quit) {
     double remaining = 0.01;
     handle_events();
+    drain_inbox();
     if (quit) break;
     check_seek_at();
     if (has_video) video_refresh(&remaining);
@@ -607,6 +640,11 @@ void Player::request_quit() {
   // Wake a demuxer (or open) blocked on missing data; the main loop sees `quit` within 10 ms.
   std::lock_guard<std::mutex> lk(impl_->demux_mu);
   if (impl_->demuxer) impl_->demuxer->interrupt();
+}
+
+void Player::post(Command c) {
+  std::lock_guard<std::mutex> lk(impl_->inbox_mu);
+  impl_->inbox.push_back(c);
 }
 
 Player::Stats Player::stats() const {

@@ -43,6 +43,13 @@ class Player {
 
   void request_quit();
 
+  // Any thread: queue a command for the main loop (taken within ~10 ms, even mid-seek).
+  struct Command {
+    enum class Kind { SeekAbsolute, SeekRelative, SetPause, TogglePause, Quit } kind;
+    double value = 0;
+  };
+  void post(Command c);
+
   // Filled by the wiring layer each time the overlay is drawn (swarm status, piece ranges).
   std::function<void(OverlaySnapshot&)> decorate;
   // Called on the main thread about 4 times a second with the playback position (seconds).
