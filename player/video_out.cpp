@@ -3,6 +3,7 @@
 #include <SDL2/SDL.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 
 extern "C" {
@@ -38,8 +39,9 @@ class SdlVideoOut : public VideoOut {
     }
     SDL_SetHint(SDL_HINT_RENDER_SCALE_QUALITY, "linear");
     SDL_SetHint(SDL_HINT_VIDEO_X11_NET_WM_BYPASS_COMPOSITOR, "0");
-    // Start at the video's size, but fit on common screens.
+    // Start at the video's size (small videos doubled), but fit on common screens.
     double scale = std::min({1.0, 1600.0 / std::max(w, 1), 900.0 / std::max(h, 1)});
+    if (w > 0 && w < 640) scale = std::floor(640.0 / w);
     window_ = SDL_CreateWindow(title.c_str(), SDL_WINDOWPOS_CENTERED, SDL_WINDOWPOS_CENTERED,
                                std::max(320, int(w * scale)), std::max(180, int(h * scale)),
                                SDL_WINDOW_RESIZABLE | SDL_WINDOW_ALLOW_HIGHDPI);

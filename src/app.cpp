@@ -101,10 +101,46 @@ player::PlayerOptions player_options(const Options& o, const std::string& title)
   return p;
 }
 
+// One updating status line on the terminal: time, buffer, rates, peers, progress.
+class StatusLine {
+ public:
+  explicit StatusLine(const Options& o)
+      : enabled_(!o.quiet && (o.status_line || isatty(STDOUT_FILENO))), tty_(isatty(STDOUT_FILENO)) {}
+  void update(const std::string& text) {
+    if (!enabled_) return;
+    if (tty_) {
+      std::printf("\r\033[K%s", text.c_str());
+    } else {
+      double now = program_time();
+      if (now - last_ < 1.0) return;  // one line a second when logging to a file or pipe
+      last_ = now;
+      std::printf("%s\n", text.c_str());
+    }
+    std::fflush(stdout);
+    dirty_ = true;
+  }
+  ~StatusLine() {
+    if (enabled_ && tty_ && dirty_) std::printf("\n");
+  }
+
+ private:
+  bool enabled_, tty_;
+  bool dirty_ = false;
+  double last_ = -1;
+};
+
 // Runs the player on source; relays quit requests from signals while it plays.
 int play_source(streaming::ByteSource* source, const Options& o, const std::string& title,
-                StatsLog* log, const std::function<void(player::Player&)>& wire) {
+                StatsLog* log, const std::function<void(player::Player&)>& wire,
+                const std::function<std::string()>& swarm_status = nullptr) {
   player::Player p(source, player_options(o, title), log);
+  StatusLine status(o);
+  p.on_tick = [&](double pos, bool buffering) {
+    std::string line = player::format_time(pos);
+    if (buffering) line += "  buffering...";
+    if (swarm_status) line += "  " + swarm_status();
+    status.update(line);
+  };
   if (wire) wire(p);
   std::atomic<bool> done{false};
   std::thread watcher([&] {
@@ -179,6 +215,7 @@ int run_play(const Options& o) {
     return finish(1);
   }
   cfg.listen_port = o.listen_port;
+  cfg.listen_interface = o.interface;
   cfg.dht = o.dht;
   cfg.lsd = o.lsd;
   cfg.upnp = o.upnp;
@@ -226,6 +263,14 @@ int run_play(const Options& o) {
 
   std::unique_ptr<streaming::ByteSource> stream = s->open_stream();
   std::string base = chosen.path.substr(chosen.path.find_last_of('/') + 1);
+  auto swarm_status = [s] {
+    streaming::SwarmStats st = s->stats();
+    char buf[160];
+    std::snprintf(buf, sizeof buf, "ahead %.1f MB  down %s  up %s  peers %d  %.0f%%",
+                  st.buffered_ahead / 1e6, human_rate(st.download_rate).c_str(),
+                  human_rate(st.upload_rate).c_str(), st.peers, st.progress * 100);
+    return std::string(buf);
+  };
   int code = play_source(stream.get(), o, base + " - Cine", &log, [&](player::Player& p) {
     p.decorate = [s, chosen](player::OverlaySnapshot& snap) {
       streaming::SwarmStats st = s->stats();
@@ -250,7 +295,7 @@ int run_play(const Options& o) {
         i = j;
       }
     };
-  });
+  }, swarm_status);
   stream.reset();
   s->save_resume();
   if (code == 0 && o.seed && !g_quit) {

@@ -90,10 +90,13 @@ Play options:
   --stats-json=FILE       write events, one JSON object a line
   --frame-hashes=FILE     write a checksum of every decoded video frame
   --screenshot-at=T,FILE  save the window (video + overlay) as BMP at playback time T
+  --quiet                 no status line on the terminal
+  -v, --verbose           show FFmpeg's warnings (-vv: everything it says)
 Torrent options:
   --save-path=DIR         download folder
   --peer=HOST:PORT        add a peer directly (repeatable)
   --listen=PORT           listen port   --no-dht --no-lsd --no-upnp --no-natpmp
+  --interface=ADDR        listen address (default 0.0.0.0; 127.0.0.1 keeps to loopback)
   --max-download=RATE     --max-upload=RATE (bytes/s, k/M suffixes)
   --seed / --no-seed      keep seeding after playback ends (default: seed)
 
@@ -127,6 +130,10 @@ bool parse_cli(int argc, char** argv, Options* o, std::string* error) {
     if (a == "-h" || a == "--help") {
       o->help = true;
       return true;
+    }
+    if (a == "-v" || a == "-vv") {
+      o->verbose += static_cast<int>(a.size()) - 1;
+      continue;
     }
     if (a == "-o") {
       if (i + 1 >= args.size()) {
@@ -232,6 +239,17 @@ bool parse_cli(int argc, char** argv, Options* o, std::string* error) {
     } else if (key == "listen") {
       if (!need()) return false;
       if (!parse_port(val, &o->listen_port)) return bad("expected a port 0-65535");
+    } else if (key == "interface") {
+      if (!need()) return false;
+      if (val.empty() || val.find_first_not_of("0123456789abcdefABCDEF.:[]") != std::string::npos)
+        return bad("expected an IP address");
+      o->interface = val;
+    } else if (key == "verbose") {
+      if (!flag()) return false;
+      ++o->verbose;
+    } else if (key == "quiet") {
+      if (!flag()) return false;
+      o->quiet = true;
     } else if (key == "no-dht" || key == "no-lsd" || key == "no-upnp" || key == "no-natpmp") {
       if (!flag()) return false;
       if (key == "no-dht") o->dht = false;

@@ -36,6 +36,7 @@ struct Options {
   std::string save_path;             // --save-path=DIR ("" = default)
   std::vector<std::string> peers;    // --peer=HOST:PORT (repeatable)
   int listen_port = 0;               // --listen=PORT
+  std::string interface = "0.0.0.0"; // --interface=ADDR: listen address (127.0.0.1 for loopback)
   bool dht = true, lsd = true, upnp = true, natpmp = true;
   int64_t max_download = 0;          // --max-download=RATE (bytes/s; k/M suffixes)
   int64_t max_upload = 0;            // --max-upload=RATE
@@ -50,6 +51,9 @@ struct Options {
   int port = 0;                      // --port=P
 
   bool help = false;
+  bool quiet = false;                // --quiet: no status line
+  int verbose = 0;                   // -v / --verbose (repeatable): FFmpeg and libtorrent logs
+  bool status_line = false;          // print a status line even when stdout is not a TTY
 };
 
 // Parses argv. On bad input returns false and sets *error to one line (no trailing newline).

@@ -5,6 +5,10 @@
 #include "src/cli.h"
 #include "src/torrent_commands.h"
 
+extern "C" {
+#include <libavutil/log.h>
+}
+
 int main(int argc, char** argv) {
   cine::Options opts;
   std::string error;
@@ -16,6 +20,8 @@ int main(int argc, char** argv) {
     std::fputs(cine::usage_text().c_str(), stdout);
     return 0;
   }
+  // FFmpeg's own chatter stays off unless asked for: Cine reports errors in one line itself.
+  av_log_set_level(opts.verbose >= 2 ? AV_LOG_VERBOSE : opts.verbose == 1 ? AV_LOG_WARNING : AV_LOG_QUIET);
   cine::install_signal_handlers();
   if (opts.command == "play") return cine::run_play(opts);
   if (opts.command == "demo") return cine::run_demo(opts);
