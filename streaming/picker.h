@@ -1,0 +1,127 @@
+// Picker: the streaming piece policy. From the read head, the media and download byte rates, the
+// piece state and the container's index ranges it plans piece priorities and deadlines.
+// It is pure: it never sees libtorrent (the session applies the plan) and keeps no clock.
+#pragma once
+
+#include <cstdint>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "streaming/piece_map.h"
+
+namespace streaming {
+
+// What the picker may know about pieces (the session answers from libtorrent, tests from
+// plain data).
+class PieceStates {
+ public:
+  virtual ~PieceStates() = default;
+  virtual bool have(PieceIndex p) const = 0;       // hash-verified
+  virtual bool requested(PieceIndex p) const = 0;  // some block is in flight
+};
+
+// PieceStates over two bit vectors indexed by piece. from_string() builds one from a compact
+// string, one char a piece: 'h' have, 'r' requested, anything else missing.
+class PieceBits : public PieceStates {
+ public:
+  PieceBits() = default;
+  explicit PieceBits(int num_pieces) : have_(size_t(num_pieces)), requested_(size_t(num_pieces)) {}
+  static PieceBits from_string(const std::string& s);
+
+  bool have(PieceIndex p) const override { return in(p) && have_[size_t(p.value)]; }
+  bool requested(PieceIndex p) const override { return in(p) && requested_[size_t(p.value)]; }
+  void set_have(PieceIndex p, bool v = true) {
+    if (in(p)) have_[size_t(p.value)] = v;
+  }
+  void set_requested(PieceIndex p, bool v = true) {
+    if (in(p)) requested_[size_t(p.value)] = v;
+  }
+  int size() const { return int(have_.size()); }
+  int count_have() const;
+
+ private:
+  bool in(PieceIndex p) const { return p.value >= 0 && size_t(p.value) < have_.size(); }
+  std::vector<bool> have_;
+  std::vector<bool> requested_;
+};
+
+// libtorrent's piece priorities, 0 (skip) .. 7 (top); the tiers the picker uses.
+enum class Priority : uint8_t {
+  skip = 0, behind = 1, ahead = 4, readahead = 5, window = 6, critical = 7 };
+
+struct PickerConfig {
+  // Media byte rate assumed until the player gives the container's (8 Mbit/s).
+  double assumed_byte_rate = 1 << 20;
+  // The critical window covers this much playback ahead of the read head: the minimum when the
+  // download barely keeps up, growing with download_rate / byte_rate up to the maximum.
+  double min_window_seconds = 10;
+  double max_window_seconds = 30;
+  int min_window_pieces = 4;
+  int64_t max_window_bytes = 256ll << 20;
+  // While data ahead of the head is missing, at least this many missing pieces carry deadlines
+  // (looking past the window if needed), so the critical set never runs dry.
+  int min_critical_pieces = 4;
+  // Header and index pieces get deadlines 0, step, 2*step, ... in the order they were given.
+  int urgent_step_ms = 10;
+  // Window pieces due within this time (and at least the first few missing ones) get the top
+  // priority, the rest of the window one below: libtorrent's ordinary picker, which fills the
+  // peers' request queues alongside the deadline requests, then takes them first too.
+  int top_priority_ms = 2000;
+  int min_top_pieces = 2;
+};
+
+struct PickerInput {
+  int64_t read_head = 0;      // file-relative byte offset the reader needs next
+  double byte_rate = 0;       // media bytes per second of playback; <= 0: unknown
+  double download_rate = 0;   // payload bytes/s; <= 0: unknown
+  // File-relative ranges needed before playback can go on, most urgent first: the header,
+  // the container index (moov, Cues, idx1), the player's prefetch hints.
+  std::vector<ByteRange> urgent;
+};
+
+struct Deadline {
+  PieceIndex piece;
+  int ms = 0;  // from now
+  friend bool operator==(const Deadline& a, const Deadline& b) {
+    return a.piece == b.piece && a.ms == b.ms;
+  }
+};
+
+struct PiecePlan {
+  std::vector<uint8_t> priorities;  // one per torrent piece, 0..7 (prioritize_pieces)
+  std::vector<Deadline> deadlines;  // set_piece_deadline, missing pieces only, sorted by ms
+  std::vector<PieceIndex> resets;   // reset_piece_deadline: apply before the deadlines
+  PieceSpan window;                 // pieces spanned by the playback window
+  bool retargeted = false;          // the head left the previous window (a seek far away)
+};
+
+// Which thread: the session's pump thread owns its Picker; tests drive one directly.
+class Picker {
+ public:
+  explicit Picker(PieceMap map, PickerConfig cfg = {});
+
+  // Plans for the current inputs. The picker remembers which pieces hold deadlines: when the
+  // head lands outside the previous window (a seek far away) all the old ones come back in
+  // resets (apply them before the new deadlines); after a small move the ones it skipped keep
+  // their deadline (still listed in critical()) and those ahead but outside the window are reset.
+  // Apply resets, then deadlines, then priorities (libtorrent changes priorities on both).
+  PiecePlan plan(const PickerInput& in, const PieceStates& st);
+
+  // Pieces holding a deadline after the last plan (the overlay's 'c').
+  const std::set<PieceIndex>& critical() const { return critical_; }
+
+  // Bytes of playback the window covers for these rates (before rounding to pieces).
+  int64_t window_bytes(double byte_rate, double download_rate) const;
+
+  const PieceMap& map() const { return map_; }
+
+ private:
+  PieceMap map_;
+  PickerConfig cfg_;
+  std::set<PieceIndex> critical_;
+  PieceSpan prev_window_;
+  bool planned_ = false;
+};
+
+}  // namespace streaming

@@ -1,0 +1,261 @@
+// Picker policy as plain data: piece state strings ('h' have, 'r' requested, '.' missing),
+// 100-byte pieces, rates in bytes per second.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "streaming/picker.h"
+
+using namespace streaming;
+
+namespace {
+
+PickerConfig config() {
+  PickerConfig c;
+  c.min_window_seconds = 10;
+  c.max_window_seconds = 30;
+  c.min_window_pieces = 4;
+  c.min_critical_pieces = 4;
+  c.urgent_step_ms = 10;
+  c.assumed_byte_rate = 100;
+  return c;
+}
+
+// The pieces holding deadlines, as a string over the torrent: 'c' deadline, '.' none.
+std::string deadline_string(const PiecePlan& plan, int num_pieces) {
+  std::string s(size_t(num_pieces), '.');
+  for (const Deadline& d : plan.deadlines) s[size_t(d.piece.value)] = 'c';
+  return s;
+}
+
+std::string priority_string(const PiecePlan& plan) {
+  std::string s;
+  for (uint8_t p : plan.priorities) s += char('0' + p);
+  return s;
+}
+
+int deadline_of(const PiecePlan& plan, int piece) {
+  for (const Deadline& d : plan.deadlines)
+    if (d.piece.value == piece) return d.ms;
+  return -1;
+}
+
+bool has_reset(const PiecePlan& plan, int piece) {
+  return std::find(plan.resets.begin(), plan.resets.end(), PieceIndex(piece)) != plan.resets.end();
+}
+
+}  // namespace
+
+TEST_CASE("picker: deadlines follow playback time over the window") {
+  Picker picker(PieceMap(0, 2000, 2000, 100), config());
+  PieceBits st = PieceBits::from_string("....................");
+  PickerInput in;
+  in.read_head = 0;
+  in.byte_rate = 100;  // one piece per second: the 10 s window is 10 pieces
+  PiecePlan plan = picker.plan(in, st);
+  CHECK(plan.window == PieceSpan{PieceIndex(0), PieceIndex(10)});
+  CHECK(deadline_string(plan, 20) == "cccccccccc..........");
+  for (int i = 0; i < 10; ++i) CHECK(deadline_of(plan, i) == i * 1000);
+  CHECK(std::is_sorted(plan.deadlines.begin(), plan.deadlines.end(),
+                       [](const Deadline& a, const Deadline& b) { return a.ms < b.ms; }));
+  // A faster media rate packs the same window into less time.
+  in.byte_rate = 200;
+  plan = picker.plan(in, st);
+  CHECK(deadline_of(plan, 4) == 2000);
+}
+
+TEST_CASE("picker: window size adapts to byte rate and download rate") {
+  Picker picker(PieceMap(0, 100000, 100000, 100), config());
+  CHECK(picker.window_bytes(100, 0) == 1000);      // 10 s at 100 B/s
+  CHECK(picker.window_bytes(100, 50) == 1000);     // download slower than playback: minimum
+  CHECK(picker.window_bytes(100, 200) == 2000);    // twice as fast: 20 s
+  CHECK(picker.window_bytes(100, 10000) == 3000);  // capped at 30 s
+  CHECK(picker.window_bytes(1000, 0) == 10000);
+  CHECK(picker.window_bytes(1, 0) == 400);         // at least min_window_pieces pieces
+  CHECK(picker.window_bytes(0, 0) == 1000);        // unknown rate: the assumed one
+}
+
+TEST_CASE("picker: header and index ranges come first with tight deadlines") {
+  Picker picker(PieceMap(0, 2000, 2000, 100), config());
+  PieceBits st = PieceBits::from_string("....................");
+  PickerInput in;
+  in.read_head = 0;
+  in.byte_rate = 100;
+  in.urgent = {{0, 150}, {1850, 2000}};  // header (pieces 0-1), moov at the end (18-19)
+  PiecePlan plan = picker.plan(in, st);
+  CHECK(deadline_of(plan, 0) == 0);
+  CHECK(deadline_of(plan, 1) == 10);
+  CHECK(deadline_of(plan, 18) == 20);
+  CHECK(deadline_of(plan, 19) == 30);
+  // The index is due before the rest of the window.
+  CHECK(deadline_of(plan, 19) < deadline_of(plan, 2));
+  CHECK(plan.priorities[18] == 7);
+  CHECK(plan.priorities[19] == 7);
+  // Once there, they drop out of the deadlines.
+  st.set_have(PieceIndex(18));
+  st.set_have(PieceIndex(19));
+  plan = picker.plan(in, st);
+  CHECK(deadline_of(plan, 18) == -1);
+  CHECK(deadline_of(plan, 19) == -1);
+}
+
+TEST_CASE("picker: the rest of the file stays wanted, in tiers") {
+  // Our file: bytes [250, 1250) of a 2000-byte torrent -> pieces [2, 13).
+  Picker picker(PieceMap(250, 1000, 2000, 100), config());
+  PieceBits st(20);
+  PickerInput in;
+  in.read_head = 450;  // piece 7
+  in.byte_rate = 25;   // window 250 bytes -> at least 4 pieces: 7..10
+  PiecePlan plan = picker.plan(in, st);
+  CHECK(plan.window == PieceSpan{PieceIndex(7), PieceIndex(11)});
+  // 0-1 other file, 2-6 behind the head, 7-10 window (the first due within 2 s on top),
+  // 11-12 read-ahead, 13+ other files.
+  CHECK(priority_string(plan) == "00111117766550000000");
+  CHECK(deadline_string(plan, 20) == ".......cccc.........");
+}
+
+TEST_CASE("picker: verified pieces get no deadline, and the critical set never runs dry") {
+  Picker picker(PieceMap(0, 2000, 2000, 100), config());
+  PickerInput in;
+  in.read_head = 0;
+  in.byte_rate = 100;
+  PieceBits st = PieceBits::from_string("hhhhhhhhhh..........");
+  PiecePlan plan = picker.plan(in, st);
+  // The whole window is there: the next missing pieces past it get deadlines.
+  CHECK(deadline_string(plan, 20) == "..........cccc......");
+  CHECK(deadline_of(plan, 10) == 10000);
+  // Gaps inside the window are filled first, then enough to keep four critical.
+  st = PieceBits::from_string("hhh.hhhhhh.h.h.h.h.h");
+  plan = picker.plan(in, st);
+  CHECK(deadline_string(plan, 20) == "...c......c.c.c.....");
+  // Nothing missing ahead: nothing critical (and nothing missing behind is chased).
+  in.read_head = 1500;
+  st = PieceBits::from_string("...hhhhhhhhhhhhhhhhh");
+  plan = picker.plan(in, st);
+  CHECK(plan.deadlines.empty());
+}
+
+TEST_CASE("picker: a far seek clears the old deadlines at once") {
+  Picker picker(PieceMap(0, 3000, 3000, 100), config());
+  PieceBits st(30);
+  PickerInput in;
+  in.read_head = 0;
+  in.byte_rate = 100;
+  PiecePlan plan = picker.plan(in, st);
+  CHECK(plan.window == PieceSpan{PieceIndex(0), PieceIndex(10)});
+  st.set_have(PieceIndex(0));
+  st.set_have(PieceIndex(1));
+
+  in.read_head = 2000;  // piece 20: outside the old window
+  plan = picker.plan(in, st);
+  CHECK(plan.retargeted);
+  CHECK(plan.window == PieceSpan{PieceIndex(20), PieceIndex(30)});
+  for (int i = 2; i < 10; ++i) CHECK(has_reset(plan, i));
+  CHECK_FALSE(has_reset(plan, 0));  // verified: libtorrent already dropped it
+  CHECK(plan.resets.size() == 8);
+  CHECK(deadline_of(plan, 20) == 0);
+  CHECK(deadline_string(plan, 30) == "....................cccccccccc");
+  CHECK(picker.critical().size() == 10);
+  CHECK(plan.priorities[5] == 1);  // behind the head now, still wanted
+}
+
+TEST_CASE("picker: a far seek resets even the deadlines it plans again") {
+  // libtorrent cancels the requests queued for the old position only when its critical list
+  // was empty before the new deadlines: so every old deadline is reset, the index's too.
+  Picker picker(PieceMap(0, 3000, 3000, 100), config());
+  PieceBits st(30);
+  PickerInput in;
+  in.read_head = 0;
+  in.byte_rate = 100;
+  in.urgent = {{2900, 3000}};  // the index, piece 29
+  picker.plan(in, st);
+  in.read_head = 1500;
+  PiecePlan plan = picker.plan(in, st);
+  CHECK(plan.retargeted);
+  CHECK(has_reset(plan, 29));
+  CHECK(deadline_of(plan, 29) == 0);
+  CHECK(plan.resets.size() == 11);  // 0..9 and 29
+}
+
+TEST_CASE("picker: a small seek inside the window keeps the deadlines") {
+  Picker picker(PieceMap(0, 3000, 3000, 100), config());
+  PieceBits st(30);
+  PickerInput in;
+  in.read_head = 0;
+  in.byte_rate = 100;
+  picker.plan(in, st);
+
+  in.read_head = 350;  // piece 3, inside [0, 10)
+  PiecePlan plan = picker.plan(in, st);
+  CHECK_FALSE(plan.retargeted);
+  CHECK(plan.resets.empty());
+  CHECK(plan.window == PieceSpan{PieceIndex(3), PieceIndex(14)});
+  // Pieces 0-2, skipped, keep their deadline (not re-issued) and a window priority.
+  for (int i = 0; i < 3; ++i) {
+    CHECK(picker.critical().count(PieceIndex(i)) == 1);
+    CHECK(plan.priorities[size_t(i)] == 6);
+    CHECK(deadline_of(plan, i) == -1);
+  }
+  CHECK(deadline_of(plan, 3) == 0);
+  // Later a far seek clears them too.
+  in.read_head = 2500;
+  plan = picker.plan(in, st);
+  CHECK(plan.retargeted);
+  for (int i = 0; i < 14; ++i) CHECK(has_reset(plan, i));
+}
+
+TEST_CASE("picker: a window that shrinks gives back what it no longer covers") {
+  Picker picker(PieceMap(0, 3000, 3000, 100), config());
+  PieceBits st(30);
+  PickerInput in;
+  in.read_head = 0;
+  in.byte_rate = 0;         // unknown: the assumed 100 B/s, a 10-piece window
+  in.download_rate = 300;   // three times the rate: a 30 s window
+  PiecePlan plan = picker.plan(in, st);
+  CHECK(plan.window == PieceSpan{PieceIndex(0), PieceIndex(30)});
+  in.download_rate = 0;     // 10 s: pieces 0..9
+  plan = picker.plan(in, st);
+  CHECK_FALSE(plan.retargeted);
+  CHECK(plan.resets.size() == 20);
+  for (int i = 10; i < 30; ++i) CHECK(has_reset(plan, i));
+  CHECK(picker.critical().size() == 10);
+  CHECK(plan.priorities[15] == 5);
+}
+
+TEST_CASE("picker: playing forward never resets anything") {
+  Picker picker(PieceMap(0, 5000, 5000, 100), config());
+  PieceBits st(50);
+  PickerInput in;
+  in.byte_rate = 100;
+  for (int64_t head = 0; head < 5000; head += 50) {
+    in.read_head = head;
+    // The reader only gets past verified pieces.
+    for (int i = 0; i < int(head / 100); ++i) st.set_have(PieceIndex(i));
+    PiecePlan plan = picker.plan(in, st);
+    CHECK(plan.resets.empty());
+    CHECK_FALSE(plan.retargeted);
+    CHECK_FALSE(plan.deadlines.empty());
+    CHECK(plan.deadlines.front().piece == PieceIndex(int(head / 100)));
+  }
+}
+
+TEST_CASE("picker: read head at the end of the file") {
+  Picker picker(PieceMap(0, 1000, 1000, 100), config());
+  PieceBits st = PieceBits::from_string("hhhhh.....");
+  PickerInput in;
+  in.read_head = 1000;
+  PiecePlan plan = picker.plan(in, st);
+  CHECK(plan.window.empty());
+  CHECK(plan.deadlines.empty());
+  CHECK(priority_string(plan) == "1111111111");  // still wanted, for seeding
+}
+
+TEST_CASE("picker: piece state strings") {
+  PieceBits b = PieceBits::from_string("h.r");
+  CHECK(b.have(PieceIndex(0)));
+  CHECK_FALSE(b.have(PieceIndex(1)));
+  CHECK(b.requested(PieceIndex(2)));
+  CHECK_FALSE(b.have(PieceIndex(7)));  // out of range
+  CHECK(b.count_have() == 1);
+}
