@@ -1,0 +1,374 @@
+#include "streaming/container_index.h"
+
+#include <algorithm>
+#include <cstring>
+#include <set>
+
+namespace streaming {
+
+namespace {
+
+constexpr int64_t kDefaultHeader = 64 << 10;   // what we ask for first, and the header until known
+constexpr int64_t kKeepAhead = 256 << 10;      // bytes kept after the start of each wanted range
+constexpr int64_t kTransportTail = 256 << 10;  // MPEG-TS/PS: demuxers read the end for duration
+
+uint32_t be32(const uint8_t* p) {
+  return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
+}
+uint64_t be64(const uint8_t* p) { return uint64_t(be32(p)) << 32 | be32(p + 4); }
+uint32_t le32(const uint8_t* p) {
+  return uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0];
+}
+bool is4(const uint8_t* p, const char* tag) { return std::memcmp(p, tag, 4) == 0; }
+
+// Matroska element IDs (with their length marker bits, as written in the file).
+constexpr uint32_t kEbml = 0x1A45DFA3, kSegment = 0x18538067, kSeekHead = 0x114D9B74,
+                   kSeek = 0x4DBB, kSeekId = 0x53AB, kSeekPosition = 0x53AC,
+                   kCues = 0x1C53BB6B, kCluster = 0x1F43B675;
+
+// An EBML element header decoded from bytes [p, p + n).
+struct Element {
+  uint32_t id = 0;
+  uint64_t size = 0;
+  bool unknown_size = false;
+  int header_len = 0;
+};
+
+// Variable-length integer: the count of leading zero bits of the first byte gives the length.
+int vint_length(uint8_t first, int max_len) {
+  for (int len = 1; len <= max_len; ++len) {
+    if (first & (0x80 >> (len - 1))) return len;
+  }
+  return 0;
+}
+
+enum class Decode { ok, short_input, invalid };
+
+Decode decode_element(const uint8_t* p, size_t n, Element* e) {
+  if (n < 1) return Decode::short_input;
+  int const id_len = vint_length(p[0], 4);
+  if (id_len == 0) return Decode::invalid;
+  if (n < size_t(id_len) + 1) return Decode::short_input;
+  e->id = 0;
+  for (int i = 0; i < id_len; ++i) e->id = e->id << 8 | p[i];
+  int const size_len = vint_length(p[id_len], 8);
+  if (size_len == 0) return Decode::invalid;
+  if (n < size_t(id_len + size_len)) return Decode::short_input;
+  uint64_t v = p[id_len] & (0xFF >> size_len);
+  bool all_ones = v == (0xFFu >> size_len);
+  for (int i = 1; i < size_len; ++i) {
+    v = v << 8 | p[id_len + i];
+    all_ones = all_ones && p[id_len + i] == 0xFF;
+  }
+  e->size = v;
+  e->unknown_size = all_ones;
+  e->header_len = id_len + size_len;
+  return Decode::ok;
+}
+
+}  // namespace
+
+const char* to_string(ContainerFormat f) {
+  switch (f) {
+    case ContainerFormat::mp4: return "mp4";
+    case ContainerFormat::matroska: return "matroska";
+    case ContainerFormat::avi: return "avi";
+    case ContainerFormat::mpegts: return "mpegts";
+    case ContainerFormat::mpegps: return "mpegps";
+    case ContainerFormat::unknown: break;
+  }
+  return "unknown";
+}
+
+// One pass over the cached bytes. Every read of missing bytes records a wanted range and makes
+// that branch of the parse stop; independent branches (e.g. the Cues header while the walk
+// over the segment is stuck) go on, so several ranges can be wanted at once.
+class ContainerIndex::Parse {
+ public:
+  explicit Parse(ContainerIndex& ci) : ci_(ci), size_(ci.size_) {}
+
+  void run() {
+    const uint8_t* p = nullptr;
+    int64_t const probe = std::min<int64_t>(size_, 12);
+    if (probe < 8 || !ci_.get(0, size_t(probe), &p)) return;
+    if (be32(p) == kEbml) {
+      ci_.format_ = ContainerFormat::matroska;
+      matroska();
+    } else if (probe >= 12 && is4(p, "RIFF") && is4(p + 8, "AVI ")) {
+      ci_.format_ = ContainerFormat::avi;
+      avi();
+    } else if (is_mp4_box(p + 4)) {
+      ci_.format_ = ContainerFormat::mp4;
+      mp4();
+    } else if (p[0] == 0 && p[1] == 0 && p[2] == 1 && p[3] == 0xBA) {
+      ci_.format_ = ContainerFormat::mpegps;
+      transport();
+    } else if (looks_like_ts()) {
+      ci_.format_ = ContainerFormat::mpegts;
+      transport();
+    }
+  }
+
+ private:
+  static bool is_mp4_box(const uint8_t* type) {
+    for (const char* t : {"ftyp", "moov", "mdat", "free", "skip", "wide", "pnot", "styp"}) {
+      if (is4(type, t)) return true;
+    }
+    return false;
+  }
+
+  bool looks_like_ts() {
+    // 188-byte packets (TS) or 192-byte ones with a 4-byte timestamp prefix (M2TS).
+    for (int const stride : {188, 192}) {
+      int const lead = stride == 192 ? 4 : 0;
+      int64_t const need = lead + 2 * stride + 1;
+      const uint8_t* p = nullptr;
+      if (size_ < need) continue;
+      if (!ci_.get(0, size_t(need), &p)) return false;
+      if (p[lead] == 0x47 && p[lead + stride] == 0x47 && p[lead + 2 * stride] == 0x47) return true;
+    }
+    return false;
+  }
+
+  void set_header_end(int64_t end) { ci_.header_ = {0, std::min(size_, std::max<int64_t>(end, 0))}; }
+  void add_index(int64_t begin, int64_t end) {
+    ByteRange const r = ByteRange{begin, end}.intersect({0, size_});
+    if (!r.empty()) ci_.index_.push_back(r);
+  }
+
+  // MP4/MOV: top-level boxes. ffmpeg writes moov after mdat unless -movflags +faststart.
+  void mp4() {
+    int64_t off = 0;
+    bool moov = false, media = false;
+    for (int boxes = 0; off + 8 <= size_ && boxes < 4096 && !(moov && media); ++boxes) {
+      const uint8_t* p = nullptr;
+      if (!ci_.get(off, 8, &p)) return;
+      uint64_t box = be32(p);
+      int hdr = 8;
+      bool const is_moov = is4(p + 4, "moov"), is_mdat = is4(p + 4, "mdat"),
+                 is_moof = is4(p + 4, "moof");
+      if (box == 1) {
+        if (off + 16 > size_ || !ci_.get(off, 16, &p)) return;
+        box = be64(p + 8);
+        hdr = 16;
+      } else if (box == 0) {
+        box = uint64_t(size_ - off);
+      }
+      if (box < uint64_t(hdr)) return;  // corrupt: stop with what we have
+      int64_t const end = box > uint64_t(size_ - off) ? size_ : off + int64_t(box);
+      if (is_moov) {
+        add_index(off, end);
+        moov = true;
+      }
+      if ((is_mdat || is_moof) && !media) {
+        // The header is everything up to the first media data (mdat's own header included).
+        set_header_end(is_mdat ? off + hdr : off);
+        media = true;
+      }
+      off = end;
+    }
+  }
+
+  Decode element_at(int64_t off, int64_t limit, Element* e) {
+    int64_t const n = std::min<int64_t>(12, limit - off);
+    const uint8_t* p = nullptr;
+    if (n <= 0) return Decode::invalid;
+    if (!ci_.get(off, size_t(n), &p)) return Decode::short_input;
+    return decode_element(p, size_t(n), e);
+  }
+
+  // Parses a SeekHead's entries; returns false if its bytes are missing.
+  bool seek_head(int64_t data, uint64_t len, int64_t segment, std::set<int64_t>* more_heads,
+                 int64_t* cues_pos) {
+    if (len > (1 << 20)) return true;  // absurd: ignore it
+    const uint8_t* p = nullptr;
+    int64_t const n = std::min<int64_t>(int64_t(len), size_ - data);
+    if (n <= 0) return true;
+    if (!ci_.get(data, size_t(n), &p)) return false;
+    for (int64_t at = 0; at < n;) {
+      Element seek;
+      if (decode_element(p + at, size_t(n - at), &seek) != Decode::ok || seek.unknown_size) break;
+      int64_t const body = at + seek.header_len;
+      int64_t const body_end = std::min<int64_t>(n, body + int64_t(seek.size));
+      if (seek.id == kSeek) {
+        uint32_t target = 0;
+        int64_t pos = -1;
+        for (int64_t q = body; q < body_end;) {
+          Element child;
+          if (decode_element(p + q, size_t(body_end - q), &child) != Decode::ok) break;
+          int64_t const cbody = q + child.header_len;
+          if (child.size > 8 || cbody + int64_t(child.size) > body_end) break;
+          uint64_t v = 0;
+          for (uint64_t i = 0; i < child.size; ++i) v = v << 8 | p[cbody + int64_t(i)];
+          if (child.id == kSeekId) target = uint32_t(v);
+          if (child.id == kSeekPosition) pos = segment + int64_t(v);
+          q = cbody + int64_t(child.size);
+        }
+        if (pos >= 0 && pos < size_) {
+          if (target == kCues) *cues_pos = pos;
+          if (target == kSeekHead) more_heads->insert(pos);
+        }
+      }
+      at = body + int64_t(seek.size);
+    }
+    return true;
+  }
+
+  // Matroska/WebM: Segment children up to the first Cluster; the Cues via the SeekHead.
+  void matroska() {
+    Element e;
+    if (element_at(0, size_, &e) != Decode::ok || e.unknown_size) return;
+    int64_t const seg_off = e.header_len + int64_t(e.size);
+    Element seg;
+    if (element_at(seg_off, size_, &seg) != Decode::ok || seg.id != kSegment) return;
+    int64_t const segment = seg_off + seg.header_len;
+    int64_t const seg_end =
+        seg.unknown_size ? size_ : std::min<int64_t>(size_, segment + int64_t(seg.size));
+
+    int64_t cues_pos = -1, first_cluster = -1;
+    bool cues_found = false;
+    std::set<int64_t> heads, heads_done;
+    int clusters = 0;
+    for (int64_t pos = segment, steps = 0; pos < seg_end && steps < 256; ++steps) {
+      Decode const d = element_at(pos, seg_end, &e);
+      if (d != Decode::ok) break;  // wanted (short) or garbage: the walk stops here
+      int64_t const data = pos + e.header_len;
+      if (e.id == kSeekHead) {
+        heads_done.insert(pos);
+        seek_head(data, e.size, segment, &heads, &cues_pos);
+      } else if (e.id == kCues && !e.unknown_size) {
+        add_index(pos, data + int64_t(e.size));
+        cues_found = true;
+      } else if (e.id == kCluster) {
+        if (first_cluster < 0) first_cluster = pos;
+        // Past the first cluster the walk only looks for Cues the SeekHead did not point to,
+        // one round trip per cluster: keep that short.
+        if (cues_pos >= 0 || cues_found || ++clusters > 16) break;
+      }
+      if (e.unknown_size) break;
+      pos = data + int64_t(e.size);
+    }
+    // A SeekHead may point to a second one (written at the end, with the Cues entry).
+    for (int rounds = 0; cues_pos < 0 && rounds < 4; ++rounds) {
+      auto it = std::find_if(heads.begin(), heads.end(),
+                             [&](int64_t h) { return !heads_done.count(h); });
+      if (it == heads.end()) break;
+      heads_done.insert(*it);
+      if (element_at(*it, seg_end, &e) != Decode::ok || e.id != kSeekHead) continue;
+      seek_head(*it + e.header_len, e.size, segment, &heads, &cues_pos);
+    }
+    if (cues_pos >= 0 && !cues_found && element_at(cues_pos, seg_end, &e) == Decode::ok &&
+        e.id == kCues && !e.unknown_size) {
+      add_index(cues_pos, cues_pos + e.header_len + int64_t(e.size));
+    }
+    if (first_cluster >= 0) set_header_end(first_cluster);
+  }
+
+  // AVI: RIFF chunks; the header ends where LIST movi's data starts; idx1 follows movi.
+  void avi() {
+    const uint8_t* p = nullptr;
+    if (!ci_.get(0, 12, &p)) return;
+    int64_t const riff_len = le32(p + 4);  // 0 in some streamed files: then up to the end
+    int64_t const riff_end = riff_len ? std::min<int64_t>(size_, 8 + riff_len) : size_;
+    int64_t pos = 12;
+    for (int chunks = 0; pos + 8 <= riff_end && chunks < 4096; ++chunks) {
+      int64_t const n = std::min<int64_t>(12, riff_end - pos);
+      if (!ci_.get(pos, size_t(n), &p)) return;
+      int64_t const len = le32(p + 4);
+      if (is4(p, "LIST") && n >= 12 && is4(p + 8, "movi")) set_header_end(pos + 12);
+      if (is4(p, "idx1")) {
+        add_index(pos, pos + 8 + len);
+        return;
+      }
+      pos += 8 + len + (len & 1);
+    }
+  }
+
+  void transport() {
+    set_header_end(kTransportTail);
+    add_index(size_ - kTransportTail, size_);
+  }
+
+  ContainerIndex& ci_;
+  int64_t const size_;
+};
+
+ContainerIndex::ContainerIndex(int64_t file_size) : size_(std::max<int64_t>(0, file_size)) {
+  run();
+}
+
+bool ContainerIndex::get(int64_t off, size_t n, const uint8_t** out) {
+  ByteRange const r = ByteRange{off, off + int64_t(n)}.intersect({0, size_});
+  if (r.size() != int64_t(n) || n == 0) return false;
+  auto it = cache_.upper_bound(off);
+  if (it != cache_.begin()) {
+    --it;
+    if (it->first <= off && it->first + int64_t(it->second.size()) >= r.end) {
+      *out = it->second.data() + (off - it->first);
+      return true;
+    }
+  }
+  for (ByteRange w : wanted_) {
+    if (w.begin <= r.begin && r.end <= w.end) return false;
+  }
+  wanted_.push_back(r);
+  return false;
+}
+
+void ContainerIndex::feed(int64_t offset, const uint8_t* data, size_t len) {
+  if (done()) return;
+  // Keep only what lies near a wanted range: the parse continues from there.
+  bool changed = false;
+  for (ByteRange w : wanted_) {
+    ByteRange keep{w.begin, w.begin + std::max(w.size(), kKeepAhead)};
+    ByteRange const r = keep.intersect({offset, offset + int64_t(len)});
+    if (r.empty()) continue;
+    int64_t begin = r.begin, end = r.end;
+    std::vector<uint8_t> bytes(data + (begin - offset), data + (end - offset));
+    // Merge with overlapping or adjacent chunks.
+    auto it = cache_.upper_bound(begin);
+    if (it != cache_.begin() && std::prev(it)->first + int64_t(std::prev(it)->second.size()) >= begin)
+      --it;
+    while (it != cache_.end() && it->first <= end) {
+      int64_t const cb = it->first, ce = cb + int64_t(it->second.size());
+      std::vector<uint8_t> merged;
+      int64_t const nb = std::min(begin, cb), ne = std::max(end, ce);
+      merged.resize(size_t(ne - nb));
+      std::memcpy(merged.data() + (cb - nb), it->second.data(), it->second.size());
+      std::memcpy(merged.data() + (begin - nb), bytes.data(), bytes.size());
+      bytes.swap(merged);
+      begin = nb;
+      end = ne;
+      it = cache_.erase(it);
+    }
+    cache_.emplace(begin, std::move(bytes));
+    changed = true;
+  }
+  if (changed) run();
+}
+
+void ContainerIndex::run() {
+  wanted_.clear();
+  index_.clear();
+  header_ = ByteRange{0, std::min(size_, kDefaultHeader)};
+  format_ = ContainerFormat::unknown;
+  if (size_ == 0) return;
+  // The first request asks for the whole default header at once: format probing and most
+  // header walks are satisfied by that one read.
+  const uint8_t* p = nullptr;
+  if (!get(0, size_t(header_.end), &p)) return;
+  Parse(*this).run();
+}
+
+std::vector<ByteRange> ContainerIndex::urgent() const {
+  std::vector<ByteRange> out;
+  auto add = [&](ByteRange r) {
+    if (!r.empty() && std::find(out.begin(), out.end(), r) == out.end()) out.push_back(r);
+  };
+  add(header_);
+  for (ByteRange r : index_) add(r);
+  for (ByteRange r : wanted_) add(r);
+  return out;
+}
+
+}  // namespace streaming

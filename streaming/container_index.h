@@ -1,0 +1,59 @@
+// ContainerIndex: finds where a media file keeps its header and its index (MP4 moov, Matroska
+// Cues, AVI idx1) from a few bytes fed to it, so the picker fetches them first. Pure: it asks
+// for bytes at offsets (wanted()) and never reads files; it does not demux anything.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <map>
+#include <vector>
+
+#include "streaming/piece_map.h"
+
+namespace streaming {
+
+enum class ContainerFormat { unknown, mp4, matroska, avi, mpegts, mpegps };
+const char* to_string(ContainerFormat f);
+
+// Feed it bytes of the file at any offsets, in any order, as they become available; after each
+// feed, wanted() lists the (small) ranges it needs next, and is empty once done(). Only bytes
+// near what it wants are kept (a few hundred KiB at most).
+//
+// MP4/MOV: walks the top-level boxes (32-bit size, 64-bit largesize, size 0 = to the end) and
+// finds moov before or after mdat. Matroska/WebM: EBML header, Segment, SeekHead entries (also
+// a second SeekHead) for the Cues position, then the Cues element header; falls back to walking
+// top-level elements. AVI: RIFF chunks up to idx1. MPEG-TS/PS: no index; the tail is flagged
+// because demuxers read it for the duration.
+class ContainerIndex {
+ public:
+  explicit ContainerIndex(int64_t file_size);
+
+  void feed(int64_t offset, const uint8_t* data, size_t len);
+
+  bool done() const { return wanted_.empty(); }
+  // Ranges the parser must see next; empty when done.
+  const std::vector<ByteRange>& wanted() const { return wanted_; }
+
+  ContainerFormat format() const { return format_; }
+  // [0, end of the header): everything a demuxer reads before the first media data. Until that
+  // is known, the first 64 KiB.
+  ByteRange header() const { return header_; }
+  // The index ranges found so far (moov, Cues, idx1, the tail of a transport stream).
+  const std::vector<ByteRange>& index() const { return index_; }
+  // What the picker should treat as urgent: header, index, then what the parser wants.
+  std::vector<ByteRange> urgent() const;
+
+ private:
+  class Parse;
+  bool get(int64_t off, size_t n, const uint8_t** out);
+  void run();
+
+  int64_t const size_;
+  std::map<int64_t, std::vector<uint8_t>> cache_;  // disjoint, non-adjacent chunks
+  std::vector<ByteRange> wanted_;
+  ContainerFormat format_ = ContainerFormat::unknown;
+  ByteRange header_;
+  std::vector<ByteRange> index_;
+};
+
+}  // namespace streaming

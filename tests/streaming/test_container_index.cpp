@@ -1,0 +1,275 @@
+// ContainerIndex on media made by the ffmpeg CLI (tests/media/make_media.sh, plus an AVI made
+// here) and on synthetic bytes for the cases ffmpeg does not write at test sizes.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "streaming/container_index.h"
+
+using streaming::ByteRange;
+using streaming::ContainerFormat;
+using streaming::ContainerIndex;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<uint8_t> slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE_MESSAGE(in, "missing test media: " << path);
+  return std::vector<uint8_t>(std::istreambuf_iterator<char>(in), {});
+}
+
+std::string media(const std::string& name) { return std::string(CINE_MEDIA_DIR) + "/" + name; }
+
+// Answers the parser's wants like the session does: whole 64 KiB "pieces" around each wanted
+// range. Returns the number of rounds it took.
+int drive(ContainerIndex& ci, const std::vector<uint8_t>& file, int64_t piece = 64 << 10) {
+  int rounds = 0;
+  while (!ci.done() && rounds < 50) {
+    ++rounds;
+    std::vector<ByteRange> const wants = ci.wanted();
+    for (ByteRange w : wants) {
+      for (int64_t p = w.begin / piece * piece; p < w.end; p += piece) {
+        int64_t const end = std::min<int64_t>(int64_t(file.size()), p + piece);
+        ci.feed(p, file.data() + p, size_t(end - p));
+      }
+    }
+  }
+  return rounds;
+}
+
+uint32_t be32_at(const std::vector<uint8_t>& f, int64_t off) {
+  return uint32_t(f[size_t(off)]) << 24 | uint32_t(f[size_t(off + 1)]) << 16 |
+         uint32_t(f[size_t(off + 2)]) << 8 | f[size_t(off + 3)];
+}
+
+std::string tag_at(const std::vector<uint8_t>& f, int64_t off) {
+  return std::string(reinterpret_cast<const char*>(f.data() + off), 4);
+}
+
+// A sparse "file": bytes at a few offsets, zeros elsewhere.
+struct SparseFile {
+  int64_t size = 0;
+  std::map<int64_t, std::vector<uint8_t>> chunks;
+  void feed_wanted(ContainerIndex& ci) const {
+    for (int round = 0; round < 20 && !ci.done(); ++round) {
+      for (ByteRange w : ci.wanted()) {
+        std::vector<uint8_t> buf(size_t(w.size()), 0);
+        for (const auto& [off, bytes] : chunks) {
+          ByteRange const r = w.intersect({off, off + int64_t(bytes.size())});
+          if (!r.empty())
+            std::memcpy(buf.data() + (r.begin - w.begin), bytes.data() + (r.begin - off), size_t(r.size()));
+        }
+        ci.feed(w.begin, buf.data(), buf.size());
+      }
+    }
+  }
+};
+
+void put_be32(std::vector<uint8_t>& v, uint32_t x) {
+  for (int s = 24; s >= 0; s -= 8) v.push_back(uint8_t(x >> s));
+}
+void put_be64(std::vector<uint8_t>& v, uint64_t x) {
+  put_be32(v, uint32_t(x >> 32));
+  put_be32(v, uint32_t(x));
+}
+void put_tag(std::vector<uint8_t>& v, const char* t) { v.insert(v.end(), t, t + 4); }
+void put_bytes(std::vector<uint8_t>& v, std::initializer_list<uint8_t> b) { v.insert(v.end(), b); }
+
+}  // namespace
+
+TEST_CASE("container index: MP4 with moov at the end (ffmpeg's default)") {
+  std::vector<uint8_t> const f = slurp(media("moov_end.mp4"));
+  ContainerIndex ci(int64_t(f.size()));
+  CHECK(ci.wanted().size() == 1);
+  CHECK(ci.wanted()[0] == ByteRange{0, 64 << 10});
+  int const rounds = drive(ci, f);
+  CHECK(rounds <= 3);
+  REQUIRE(ci.done());
+  CHECK(ci.format() == ContainerFormat::mp4);
+  REQUIRE(ci.index().size() == 1);
+  ByteRange const moov = ci.index()[0];
+  CHECK(tag_at(f, moov.begin + 4) == "moov");
+  CHECK(be32_at(f, moov.begin) == uint32_t(moov.size()));
+  CHECK(moov.end == int64_t(f.size()));
+  // The header ends right after mdat's box header, before the index.
+  CHECK(tag_at(f, ci.header().end - 4) == "mdat");
+  CHECK(ci.header().end < moov.begin);
+  std::vector<ByteRange> const urgent = ci.urgent();
+  CHECK(urgent.size() == 2);
+}
+
+TEST_CASE("container index: MP4 with +faststart") {
+  std::vector<uint8_t> const f = slurp(media("faststart.mp4"));
+  ContainerIndex ci(int64_t(f.size()));
+  drive(ci, f);
+  REQUIRE(ci.done());
+  CHECK(ci.format() == ContainerFormat::mp4);
+  REQUIRE(ci.index().size() == 1);
+  CHECK(tag_at(f, ci.index()[0].begin + 4) == "moov");
+  // moov comes before the media data: the header covers it.
+  CHECK(ci.index()[0].end <= ci.header().end);
+  CHECK(tag_at(f, ci.header().end - 4) == "mdat");
+}
+
+TEST_CASE("container index: Matroska and WebM Cues through the SeekHead") {
+  for (const char* name : {"clip.mkv", "clip.webm"}) {
+    CAPTURE(name);
+    std::vector<uint8_t> const f = slurp(media(name));
+    ContainerIndex ci(int64_t(f.size()));
+    int const rounds = drive(ci, f);
+    CHECK(rounds <= 3);
+    REQUIRE(ci.done());
+    CHECK(ci.format() == ContainerFormat::matroska);
+    REQUIRE(ci.index().size() == 1);
+    ByteRange const cues = ci.index()[0];
+    CHECK(be32_at(f, cues.begin) == 0x1C53BB6B);  // Cues
+    CHECK(cues.begin > int64_t(f.size()) / 2);    // ffmpeg writes them at the end
+    CHECK(cues.end <= int64_t(f.size()));
+    CHECK(be32_at(f, ci.header().end) == 0x1F43B675);  // the first Cluster
+  }
+}
+
+TEST_CASE("container index: the same answers with small pieces") {
+  for (const char* name : {"moov_end.mp4", "clip.mkv"}) {
+    CAPTURE(name);
+    std::vector<uint8_t> const f = slurp(media(name));
+    ContainerIndex big(int64_t(f.size())), small(int64_t(f.size()));
+    drive(big, f);
+    drive(small, f, 16 << 10);
+    REQUIRE(small.done());
+    CHECK(small.index() == big.index());
+    CHECK(small.header() == big.header());
+  }
+}
+
+TEST_CASE("container index: MPEG-TS has no index but its tail is wanted") {
+  std::vector<uint8_t> const f = slurp(media("clip.ts"));
+  ContainerIndex ci(int64_t(f.size()));
+  drive(ci, f);
+  REQUIRE(ci.done());
+  CHECK(ci.format() == ContainerFormat::mpegts);
+  REQUIRE(ci.index().size() == 1);
+  CHECK(ci.index()[0].end == int64_t(f.size()));
+}
+
+TEST_CASE("container index: AVI idx1") {
+  std::string const avi = std::string(STREAMING_TEST_DIR) + "/clip.avi";
+  if (!fs::exists(avi)) {
+    std::string const cmd = std::string(CINE_FFMPEG) +
+                            " -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=160x120:rate=25"
+                            " -f lavfi -i sine -t 3 -c:v mpeg4 -c:a pcm_s16le '" + avi + "'";
+    REQUIRE(std::system(cmd.c_str()) == 0);
+  }
+  std::vector<uint8_t> const f = slurp(avi);
+  ContainerIndex ci(int64_t(f.size()));
+  drive(ci, f);
+  REQUIRE(ci.done());
+  CHECK(ci.format() == ContainerFormat::avi);
+  REQUIRE(ci.index().size() == 1);
+  CHECK(tag_at(f, ci.index()[0].begin) == "idx1");
+  CHECK(tag_at(f, ci.header().end - 4) == "movi");
+}
+
+TEST_CASE("container index: MP4 with a 64-bit mdat and moov past 4 GiB") {
+  SparseFile sf;
+  std::vector<uint8_t> head;
+  put_be32(head, 24);
+  put_tag(head, "ftyp");
+  put_tag(head, "isom");
+  put_be32(head, 0x200);
+  put_tag(head, "isom");
+  put_tag(head, "mp41");
+  int64_t const mdat_size = (5ll << 30) + 16;
+  put_be32(head, 1);  // size 1: the 64-bit largesize follows the type
+  put_tag(head, "mdat");
+  put_be64(head, uint64_t(mdat_size));
+  sf.chunks[0] = head;
+  int64_t const moov_at = 24 + mdat_size;
+  std::vector<uint8_t> moov;
+  put_be32(moov, 1000);
+  put_tag(moov, "moov");
+  sf.chunks[moov_at] = moov;
+  sf.size = moov_at + 1000;
+
+  ContainerIndex ci(sf.size);
+  sf.feed_wanted(ci);
+  REQUIRE(ci.done());
+  CHECK(ci.format() == ContainerFormat::mp4);
+  REQUIRE(ci.index().size() == 1);
+  CHECK(ci.index()[0] == ByteRange{moov_at, moov_at + 1000});
+  CHECK(ci.header() == ByteRange{0, 24 + 16});
+}
+
+TEST_CASE("container index: Matroska with unknown-size Segment and a second SeekHead") {
+  // EBML header (empty body), Segment of unknown size, SeekHead -> second SeekHead -> Cues.
+  SparseFile sf;
+  std::vector<uint8_t> b;
+  put_bytes(b, {0x1A, 0x45, 0xDF, 0xA3, 0x80});              // EBML, size 0
+  put_bytes(b, {0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF});  // Segment
+  int64_t const segment = int64_t(b.size());
+  int64_t const second_head = 0x100000, cues = 0x200000;  // relative to the segment
+  // SeekHead { Seek { SeekID = SeekHead, SeekPosition = second_head } }
+  put_bytes(b, {0x11, 0x4D, 0x9B, 0x74, 0x90});
+  put_bytes(b, {0x4D, 0xBB, 0x8D});
+  put_bytes(b, {0x53, 0xAB, 0x84, 0x11, 0x4D, 0x9B, 0x74});
+  put_bytes(b, {0x53, 0xAC, 0x83, 0x10, 0x00, 0x00});
+  // Void, then the first Cluster (size 1000).
+  put_bytes(b, {0xEC, 0x82, 0x00, 0x00});
+  int64_t const cluster = int64_t(b.size());
+  put_bytes(b, {0x1F, 0x43, 0xB6, 0x75, 0x43, 0xE8});
+  sf.chunks[0] = b;
+  std::vector<uint8_t> h2;
+  put_bytes(h2, {0x11, 0x4D, 0x9B, 0x74, 0x90});
+  put_bytes(h2, {0x4D, 0xBB, 0x8D});
+  put_bytes(h2, {0x53, 0xAB, 0x84, 0x1C, 0x53, 0xBB, 0x6B});
+  put_bytes(h2, {0x53, 0xAC, 0x83, 0x20, 0x00, 0x00});
+  sf.chunks[segment + second_head] = h2;
+  std::vector<uint8_t> c;
+  put_bytes(c, {0x1C, 0x53, 0xBB, 0x6B, 0x42, 0x00});  // Cues, size 0x200
+  sf.chunks[segment + cues] = c;
+  sf.size = segment + cues + 6 + 0x200;
+
+  ContainerIndex ci(sf.size);
+  sf.feed_wanted(ci);
+  REQUIRE(ci.done());
+  CHECK(ci.format() == ContainerFormat::matroska);
+  REQUIRE(ci.index().size() == 1);
+  CHECK(ci.index()[0] == ByteRange{segment + cues, sf.size});
+  CHECK(ci.header() == ByteRange{0, cluster});
+}
+
+TEST_CASE("container index: unknown or tiny inputs finish without an index") {
+  std::vector<uint8_t> noise(100000);
+  uint32_t x = 12345;
+  for (auto& v : noise) v = uint8_t((x = x * 1103515245 + 12345) >> 24);
+  ContainerIndex ci(int64_t(noise.size()));
+  drive(ci, noise);
+  CHECK(ci.done());
+  CHECK(ci.format() == ContainerFormat::unknown);
+  CHECK(ci.index().empty());
+  CHECK(ci.header() == ByteRange{0, 64 << 10});
+
+  std::vector<uint8_t> tiny = {1, 2, 3};
+  ContainerIndex t(3);
+  drive(t, tiny);
+  CHECK(t.done());
+  CHECK(t.header() == ByteRange{0, 3});
+
+  ContainerIndex empty(0);
+  CHECK(empty.done());
+
+  // A truncated MP4: moov never comes; the walk ends at the end of the data.
+  std::vector<uint8_t> const f = slurp(media("truncated.mp4"));
+  ContainerIndex tr(int64_t(f.size()));
+  drive(tr, f);
+  CHECK(tr.done());
+  CHECK(tr.index().empty());
+}
