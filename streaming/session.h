@@ -23,6 +23,9 @@ struct SessionConfig {
   int max_upload = 0;                   // bytes/s, 0 = unlimited
   int64_t ring_bytes = 64ll << 20;      // memory bound of the read window
   bool allow_loopback_peers = true;     // tests and the demo swarm run on 127.0.0.1
+  // Tools (`cine info` on a magnet): fetch the metadata only; no piece is requested and
+  // nothing (data or resume file) is written.
+  bool metadata_only = false;
 };
 
 struct FileEntry {
@@ -34,7 +37,7 @@ struct FileEntry {
 
 struct Metadata {
   std::string name;
-  std::string info_hash;   // hex (v1 if present, else v2 truncated form libtorrent prints)
+  std::string info_hash;   // lowercase hex: the v1 SHA-1 if present, else the full v2 SHA-256
   int piece_size = 0;
   int num_pieces = 0;
   int64_t total_size = 0;
@@ -65,11 +68,24 @@ struct PieceView {
   int piece_size = 0;
 };
 
+// Reads a .torrent file without a session. False with a one-line *error for a missing,
+// unreadable or invalid file.
+bool load_torrent_metadata(const std::string& path, Metadata* out, std::string* error);
+
+// Threads: the public calls come from the application's threads (any, one at a time per call);
+// the session runs libtorrent's alert pump on a thread of its own, which applies the piece
+// picker's plans and feeds the stream. A stream returned by open_stream() is read on the
+// player's reader thread. Destroying the session saves resume data, fails a still-open stream's
+// reads with -EIO and stops seeding; until then the torrent keeps seeding.
 class Session {
  public:
-  // Starts libtorrent with cfg. Returns nullptr and sets *error on failure (e.g. listen port).
+  // Starts libtorrent with cfg and waits until it listens. Returns nullptr and sets *error on
+  // failure (port in use, bad --peer address, ...).
   static std::unique_ptr<Session> create(const SessionConfig& cfg, std::string* error);
   virtual ~Session() = default;
+
+  // The TCP port the session listens on (useful with listen_port = 0).
+  virtual int listen_port() const = 0;
 
   // Adds a .torrent path or a magnet URI (the info-hash validated by Cine). False + *error
   // on bad input. Does not wait for metadata.
@@ -79,6 +95,10 @@ class Session {
   // torrent failed, or when should_stop() turned true (checked at least every 100 ms).
   virtual bool wait_metadata(const std::function<bool()>& should_stop, std::string* error) = 0;
 
+  // Waits for metadata and for the files to be checked (against resume data or by hashing what
+  // is on disk), so stats() tells what is already there. Same failure rules as wait_metadata().
+  virtual bool wait_checked(const std::function<bool()>& should_stop, std::string* error) = 0;
+
   virtual Metadata metadata() const = 0;
 
   // Chooses the file to stream: spec is "" (largest video file), a decimal index, or a file
@@ -86,7 +106,9 @@ class Session {
   virtual bool select_file(const std::string& spec, FileEntry* chosen, std::string* error) = 0;
 
   // A ByteSource over the selected file; reads block until hash-verified bytes are present.
-  // Its reads move the piece picker's read head. One stream at a time.
+  // Its reads and seeks move the piece picker's read head; set_byte_rate() and prefetch() feed
+  // the picker too. One stream at a time (opening another detaches the previous one, whose
+  // reads then fail with -EIO). nullptr until select_file() succeeded.
   virtual std::unique_ptr<ByteSource> open_stream() = 0;
 
   virtual SwarmStats stats() const = 0;
@@ -95,7 +117,9 @@ class Session {
   // Writes resume data now (also done periodically and on destruction).
   virtual void save_resume() = 0;
 
-  // After playback: true while the torrent should keep seeding/downloading in the background.
+  // True once every piece of the wanted files is downloaded and verified (from then on the
+  // session only seeds). Before that, the download goes on in the background for as long as the
+  // session lives.
   virtual bool finished() const = 0;
 };
 

@@ -1,0 +1,958 @@
+// streaming::Session on libtorrent 2.0.8: the only place (with torrent_tools.cpp) that talks to
+// libtorrent. One pump thread pops alerts, runs the picker and feeds the stream's ring.
+#include "streaming/session.h"
+
+#include <netdb.h>
+#include <sys/socket.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+
+#include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/alert_types.hpp>
+#include <libtorrent/bdecode.hpp>
+#include <libtorrent/bencode.hpp>
+#include <libtorrent/entry.hpp>
+#include <libtorrent/ip_filter.hpp>
+#include <libtorrent/magnet_uri.hpp>
+#include <libtorrent/read_resume_data.hpp>
+#include <libtorrent/session.hpp>
+#include <libtorrent/session_params.hpp>
+#include <libtorrent/settings_pack.hpp>
+#include <libtorrent/torrent_handle.hpp>
+#include <libtorrent/torrent_info.hpp>
+#include <libtorrent/torrent_status.hpp>
+#include <libtorrent/write_resume_data.hpp>
+
+#include "streaming/container_index.h"
+#include "streaming/magnet.h"
+#include "streaming/picker.h"
+#include "streaming/torrent_stream.h"
+
+namespace streaming {
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+constexpr auto kTick = 250ms;             // the pump re-plans at least this often
+constexpr auto kStatusEvery = 200ms;      // libtorrent status refresh
+constexpr auto kDeadlineRefresh = 1s;     // re-issue unchanged deadlines (they are relative)
+constexpr auto kResumeEvery = 30s;        // periodic resume data
+constexpr auto kReconnectEvery = 5s;      // --peer endpoints, while no peer is connected
+constexpr size_t kMaxReadsInFlight = 4;   // read_piece requests feeding the ring and the index
+constexpr int64_t kMaxTorrentFile = 64ll << 20;
+const char* const kCleanKey = "cine-clean";
+
+// The pump sleeps on this; libtorrent's alert notify and the stream only wake it.
+class Waker {
+ public:
+  void notify() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      flag_ = true;
+    }
+    cv_.notify_one();
+  }
+  void wait_for(Clock::duration d) {
+    std::unique_lock<std::mutex> lk(mu_);
+    cv_.wait_for(lk, d, [&] { return flag_; });
+    flag_ = false;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool flag_ = false;
+};
+
+std::string to_hex(const char* p, size_t n) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out += digits[(uint8_t(p[i]) >> 4) & 0xF];
+    out += digits[uint8_t(p[i]) & 0xF];
+  }
+  return out;
+}
+
+std::string info_hash_hex(const lt::info_hash_t& ih) {
+  if (ih.has_v1()) return to_hex(ih.v1.data(), ih.v1.size());
+  return to_hex(ih.v2.data(), ih.v2.size());
+}
+
+bool read_file(const std::string& path, std::vector<char>* out, std::string* error) {
+  std::error_code ec;
+  if (!fs::exists(path, ec)) {
+    *error = "cannot open " + path + ": no such file";
+    return false;
+  }
+  if (fs::is_directory(path, ec)) {
+    *error = "cannot open " + path + ": is a directory";
+    return false;
+  }
+  auto const size = fs::file_size(path, ec);
+  if (ec || int64_t(size) > kMaxTorrentFile) {
+    *error = "cannot open " + path + ": " + (ec ? ec.message() : "file too large for a .torrent");
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    *error = "cannot open " + path + ": " + std::strerror(errno);
+    return false;
+  }
+  out->assign(size_t(size), 0);
+  if (!in.read(out->data(), std::streamsize(size))) {
+    *error = "cannot read " + path;
+    return false;
+  }
+  return true;
+}
+
+std::shared_ptr<lt::torrent_info> load_torrent_info(const std::string& path, std::string* error) {
+  std::vector<char> bytes;
+  if (!read_file(path, &bytes, error)) return nullptr;
+  lt::error_code ec;
+  std::shared_ptr<lt::torrent_info> ti;
+  try {
+    ti = std::make_shared<lt::torrent_info>(lt::span<const char>(bytes.data(), long(bytes.size())),
+                                            ec, lt::from_span);
+  } catch (const std::exception& e) {
+    *error = path + " is not a valid .torrent file (" + e.what() + ")";
+    return nullptr;
+  }
+  if (ec) {
+    *error = path + " is not a valid .torrent file (" + ec.message() + ")";
+    return nullptr;
+  }
+  return ti;
+}
+
+Metadata to_metadata(const lt::torrent_info& ti) {
+  Metadata m;
+  m.name = ti.name();
+  m.info_hash = info_hash_hex(ti.info_hashes());
+  m.piece_size = ti.piece_length();
+  m.num_pieces = ti.num_pieces();
+  m.total_size = ti.total_size();
+  lt::file_storage const& files = ti.files();
+  for (lt::file_index_t i : files.file_range()) {
+    if (files.pad_file_at(i)) continue;
+    m.files.push_back(FileEntry{int(i), files.file_path(i), files.file_size(i), files.file_offset(i)});
+  }
+  for (const lt::announce_entry& t : ti.trackers()) m.trackers.push_back(t.url);
+  return m;
+}
+
+// "HOST:PORT" or "[V6]:PORT" -> endpoint (resolving HOST).
+bool parse_endpoint(const std::string& s, lt::tcp::endpoint* ep, std::string* error) {
+  std::string host, port;
+  if (!s.empty() && s[0] == '[') {
+    size_t const close = s.find(']');
+    if (close != std::string::npos && close + 1 < s.size() && s[close + 1] == ':') {
+      host = s.substr(1, close - 1);
+      port = s.substr(close + 2);
+    }
+  } else if (size_t const colon = s.rfind(':'); colon != std::string::npos) {
+    host = s.substr(0, colon);
+    port = s.substr(colon + 1);
+  }
+  bool const digits = !port.empty() && port.size() <= 5 &&
+                      std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (host.empty() || !digits || std::stoi(port) == 0 || std::stoi(port) > 65535) {
+    *error = "invalid peer address '" + s + "' (expected HOST:PORT)";
+    return false;
+  }
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  addrinfo* res = nullptr;
+  if (int const rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &res); rc != 0 || !res) {
+    *error = "cannot resolve peer '" + s + "': " + gai_strerror(rc);
+    return false;
+  }
+  char numeric[NI_MAXHOST] = {};
+  getnameinfo(res->ai_addr, res->ai_addrlen, numeric, sizeof numeric, nullptr, 0, NI_NUMERICHOST);
+  freeaddrinfo(res);
+  lt::error_code ec;
+  lt::address const addr = lt::make_address(numeric, ec);
+  if (ec) {
+    *error = "invalid peer address '" + s + "'";
+    return false;
+  }
+  *ep = lt::tcp::endpoint(addr, uint16_t(std::stoi(port)));
+  return true;
+}
+
+bool is_video_name(const std::string& name) {
+  static const char* const exts[] = {".mkv", ".mp4", ".m4v", ".webm", ".avi", ".mov", ".ts",
+                                     ".m2ts", ".wmv", ".flv", ".ogv", ".mpg", ".mpeg"};
+  std::string ext = fs::path(name).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  return std::find(std::begin(exts), std::end(exts), ext) != std::end(exts);
+}
+
+std::string listen_string(const SessionConfig& cfg) {
+  std::string iface = cfg.listen_interface.empty() ? "0.0.0.0" : cfg.listen_interface;
+  if (iface.find(':') != std::string::npos && iface.front() != '[') iface = "[" + iface + "]";
+  return iface + ":" + std::to_string(cfg.listen_port);
+}
+
+lt::settings_pack make_settings(const SessionConfig& cfg) {
+  lt::settings_pack sp;
+  sp.set_int(lt::settings_pack::alert_mask, lt::alert_category::error | lt::alert_category::status |
+                                                lt::alert_category::storage |
+                                                lt::alert_category::piece_progress);
+  sp.set_int(lt::settings_pack::alert_queue_size, 10000);
+  sp.set_str(lt::settings_pack::listen_interfaces, listen_string(cfg));
+  // An explicit --listen port that is taken is an error, not a silent move elsewhere.
+  sp.set_bool(lt::settings_pack::listen_system_port_fallback, false);
+  if (cfg.listen_port != 0) sp.set_int(lt::settings_pack::max_retry_port_bind, 0);
+  sp.set_bool(lt::settings_pack::enable_dht, cfg.dht);
+  if (!cfg.dht) sp.set_str(lt::settings_pack::dht_bootstrap_nodes, "");
+  sp.set_bool(lt::settings_pack::enable_lsd, cfg.lsd);
+  sp.set_bool(lt::settings_pack::enable_upnp, cfg.upnp);
+  sp.set_bool(lt::settings_pack::enable_natpmp, cfg.natpmp);
+  sp.set_int(lt::settings_pack::download_rate_limit, std::max(0, cfg.max_download));
+  sp.set_int(lt::settings_pack::upload_rate_limit, std::max(0, cfg.max_upload));
+  // Loopback swarms: every peer has the address 127.0.0.1.
+  sp.set_bool(lt::settings_pack::allow_multiple_connections_per_ip, cfg.allow_loopback_peers);
+  sp.set_str(lt::settings_pack::user_agent, "Cine/0.1.0 libtorrent/2.0.8");
+  sp.set_str(lt::settings_pack::peer_fingerprint, lt::generate_fingerprint("CI", 0, 1, 0, 0));
+  sp.set_int(lt::settings_pack::stop_tracker_timeout, 1);
+  // Requests queued at a peer are served in order: a deadline piece asked for after a seek waits
+  // behind them. One second of queue (instead of three) keeps that wait short and is still
+  // plenty to keep a link busy.
+  sp.set_int(lt::settings_pack::request_queue_time, 1);
+  // libtorrent picks the first few pieces at random (to have something to share soon), which
+  // ignores the plan: a stream wants its header and the read head first.
+  sp.set_int(lt::settings_pack::initial_picker_threshold, 0);
+  // Rate limits hand out bandwidth once per tick, and every protocol message of a new
+  // connection (handshake, unchoke, first block) waits for it: 100 ms instead of 500 ms makes
+  // the first bytes of a limited peer arrive in a fraction of a second.
+  sp.set_int(lt::settings_pack::tick_interval, 100);
+  return sp;
+}
+
+}  // namespace
+
+bool load_torrent_metadata(const std::string& path, Metadata* out, std::string* error) {
+  auto ti = load_torrent_info(path, error);
+  if (!ti) return false;
+  *out = to_metadata(*ti);
+  return true;
+}
+
+class SessionImpl final : public Session {
+ public:
+  explicit SessionImpl(const SessionConfig& cfg) : cfg_(cfg), waker_(std::make_shared<Waker>()) {}
+  ~SessionImpl() override;
+
+  bool start(std::string* error);
+
+  int listen_port() const override { return ses_->listen_port(); }
+  bool add(const std::string& source, std::string* error) override;
+  bool wait_metadata(const std::function<bool()>& should_stop, std::string* error) override {
+    return wait_until([this] { return have_metadata_; }, should_stop, error);
+  }
+  bool wait_checked(const std::function<bool()>& should_stop, std::string* error) override {
+    return wait_until([this] { return have_metadata_ && checked_; }, should_stop, error);
+  }
+  Metadata metadata() const override {
+    std::lock_guard<std::mutex> lk(mu_);
+    return meta_;
+  }
+  bool select_file(const std::string& spec, FileEntry* chosen, std::string* error) override;
+  std::unique_ptr<ByteSource> open_stream() override;
+  SwarmStats stats() const override {
+    std::lock_guard<std::mutex> lk(mu_);
+    return stats_;
+  }
+  PieceView piece_view() const override;
+  void save_resume() override;
+  bool finished() const override {
+    std::lock_guard<std::mutex> lk(mu_);
+    return stats_.finished;
+  }
+
+ private:
+  bool wait_until(const std::function<bool()>& ready, const std::function<bool()>& should_stop,
+                  std::string* error);
+  void load_resume(lt::add_torrent_params* atp, const std::string& info_hash) const;
+  std::string resume_path(const std::string& info_hash) const;
+  void fail(const std::string& message);
+
+  // Pump thread.
+  void pump();
+  void handle_alert(lt::alert* a);
+  void refresh_status(bool force);
+  void plan_and_fill();
+  void read_piece(const lt::torrent_handle& h, PieceIndex p);
+  void on_read_piece(const lt::read_piece_alert& a);
+  void maybe_save_resume();
+  void write_resume(const lt::add_torrent_params& atp, bool clean);
+
+  SessionConfig const cfg_;
+  std::vector<lt::tcp::endpoint> peers_;
+  std::unique_ptr<lt::session> ses_;
+  std::shared_ptr<Waker> const waker_;
+  std::thread pump_thread_;
+  std::atomic<bool> stop_{false};
+
+  // Guarded by mu_: written by the pump and by the API calls.
+  mutable std::mutex mu_;
+  std::condition_variable changed_;  // metadata, checked, fatal error, resume saved
+  lt::torrent_handle handle_;
+  std::string info_hash_;
+  std::string save_path_;
+  bool added_ = false;
+  bool have_metadata_ = false;
+  bool checked_ = false;
+  std::string fatal_;
+  Metadata meta_;
+  std::shared_ptr<const lt::torrent_info> ti_;
+  int selected_ = -1;          // libtorrent file index
+  int selection_gen_ = 0;      // bumped by select_file(): the pump rebuilds its plan
+  std::shared_ptr<StreamState> stream_;
+  SwarmStats stats_;
+  PieceBits pieces_view_;      // published copy of bits_ for piece_view()
+  std::set<PieceIndex> critical_view_;
+  bool save_requested_ = false;
+  bool save_in_flight_ = false;
+  int saves_done_ = 0;
+
+  // Pump thread only.
+  PieceBits bits_;
+  lt::torrent_status status_;
+  Clock::time_point status_at_{}, deadlines_at_{}, resume_at_{Clock::now()}, reconnect_at_{};
+  int planned_gen_ = -1;
+  std::optional<PieceMap> map_;
+  std::unique_ptr<Picker> picker_;
+  std::unique_ptr<ContainerIndex> index_;
+  std::shared_ptr<StreamState> fed_;
+  std::set<int> reads_in_flight_;
+  std::map<int, Clock::time_point> read_retry_at_;
+  std::vector<uint8_t> applied_prios_;
+  std::set<PieceIndex> applied_deadlines_;
+  PieceIndex applied_head_{-1};
+  bool pending_clean_ = false;   // the save in flight was asked for with nothing left to fetch
+  bool saved_clean_ = false;     // the last file written was marked clean
+};
+
+std::unique_ptr<Session> Session::create(const SessionConfig& cfg, std::string* error) {
+  auto s = std::make_unique<SessionImpl>(cfg);
+  if (!s->start(error)) return nullptr;
+  return s;
+}
+
+bool SessionImpl::start(std::string* error) {
+  for (const std::string& p : cfg_.peers) {
+    lt::tcp::endpoint ep;
+    if (!parse_endpoint(p, &ep, error)) return false;
+    peers_.push_back(ep);
+  }
+  try {
+    ses_ = std::make_unique<lt::session>(lt::session_params(make_settings(cfg_)));
+  } catch (const std::exception& e) {
+    *error = std::string("cannot start the torrent session: ") + e.what();
+    return false;
+  }
+  // Rate limits apply to every peer, local ones included (libtorrent exempts LANs by default;
+  // our tests and the demo swarm are all on 127.0.0.1).
+  lt::ip_filter classes;
+  std::uint32_t const global = 1u << static_cast<std::uint32_t>(lt::session::global_peer_class_id);
+  classes.add_rule(lt::make_address("0.0.0.0"), lt::make_address("255.255.255.255"), global);
+  classes.add_rule(lt::make_address("::"), lt::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+                   global);
+  ses_->set_peer_class_filter(classes);
+
+  // Wait for the TCP listen socket (or its failure) before anyone relies on listen_port().
+  auto const until = Clock::now() + 10s;
+  bool listening = false;
+  std::vector<lt::alert*> alerts;
+  while (!listening && Clock::now() < until) {
+    ses_->wait_for_alert(100ms);
+    ses_->pop_alerts(&alerts);
+    for (lt::alert* a : alerts) {
+      if (auto* ok = lt::alert_cast<lt::listen_succeeded_alert>(a)) {
+        if (ok->socket_type == lt::socket_type_t::tcp) listening = true;
+      } else if (auto* no = lt::alert_cast<lt::listen_failed_alert>(a)) {
+        if (no->socket_type == lt::socket_type_t::tcp) {
+          *error = "cannot listen on " + listen_string(cfg_) + ": " + no->error.message();
+          return false;
+        }
+      }
+    }
+  }
+  if (!listening) {
+    *error = "cannot listen on " + listen_string(cfg_) + ": timed out";
+    return false;
+  }
+  ses_->set_alert_notify([w = waker_] { w->notify(); });
+  pump_thread_ = std::thread([this] { pump(); });
+  return true;
+}
+
+SessionImpl::~SessionImpl() {
+  stop_ = true;
+  waker_->notify();
+  if (pump_thread_.joinable()) pump_thread_.join();
+  if (!ses_) return;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (stream_) stream_->ring().fail(EIO);
+  }
+  if (handle_.is_valid() && have_metadata_ && !cfg_.metadata_only) {
+    // Pause first: with no peer left no piece can pass after this save, so it is complete
+    // ("clean") and the next start trusts it without re-hashing.
+    handle_.pause();
+    handle_.save_resume_data(lt::torrent_handle::flush_disk_cache |
+                             lt::torrent_handle::save_info_dict);
+    auto const until = Clock::now() + 5s;
+    bool done = false;
+    std::vector<lt::alert*> alerts;
+    while (!done && Clock::now() < until) {
+      ses_->wait_for_alert(100ms);
+      ses_->pop_alerts(&alerts);
+      for (lt::alert* a : alerts) {
+        if (auto* r = lt::alert_cast<lt::save_resume_data_alert>(a)) {
+          write_resume(r->params, true);
+          done = true;
+        } else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
+          done = true;
+        }
+      }
+    }
+  }
+  ses_->set_alert_notify([] {});
+  ses_.reset();
+}
+
+std::string SessionImpl::resume_path(const std::string& info_hash) const {
+  return (fs::path(save_path_) / ".cine" / "resume" / (info_hash + ".fastresume")).string();
+}
+
+void SessionImpl::load_resume(lt::add_torrent_params* atp, const std::string& info_hash) const {
+  std::vector<char> buf;
+  std::string ignored;
+  if (!read_file(resume_path(info_hash), &buf, &ignored)) return;
+  lt::error_code ec;
+  lt::bdecode_node const node = lt::bdecode(buf, ec);
+  if (ec || node.type() != lt::bdecode_node::dict_t) return;
+  bool const clean = node.dict_find_int_value(kCleanKey, 0) == 1;
+  lt::add_torrent_params resumed = lt::read_resume_data(node, ec);
+  if (ec || info_hash_hex(resumed.info_hashes) != info_hash) return;
+  if (!clean) {
+    // Saved while pieces were still arriving (or the process was killed): pieces verified
+    // after the save would be fetched again. Without a piece list libtorrent hashes what is on
+    // disk instead, which re-downloads nothing verified.
+    resumed.have_pieces.clear();
+    resumed.verified_pieces.clear();
+    resumed.unfinished_pieces.clear();
+  }
+  if (atp->ti) resumed.ti = atp->ti;
+  *atp = std::move(resumed);
+}
+
+bool SessionImpl::add(const std::string& source, std::string* error) {
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (added_) {
+      *error = "this session already has a torrent";
+      return false;
+    }
+  }
+  lt::add_torrent_params atp;
+  if (is_magnet(source)) {
+    MagnetInfo mi;
+    if (!parse_magnet(source, &mi, error)) return false;
+    lt::error_code ec;
+    lt::parse_magnet_uri(source, atp, ec);
+    if (ec) {
+      *error = "invalid magnet link: " + ec.message();
+      return false;
+    }
+  } else {
+    atp.ti = load_torrent_info(source, error);
+    if (!atp.ti) return false;
+  }
+  std::string const ih = atp.ti ? info_hash_hex(atp.ti->info_hashes()) : info_hash_hex(atp.info_hashes);
+
+  std::error_code fec;
+  fs::path const save = fs::absolute(cfg_.save_path.empty() ? "." : cfg_.save_path, fec);
+  if (fec) {
+    *error = "invalid save path '" + cfg_.save_path + "': " + fec.message();
+    return false;
+  }
+  if (!cfg_.metadata_only) {
+    fs::create_directories(save, fec);
+    if (fec || !fs::is_directory(save)) {
+      *error = "cannot create save path " + save.string() + ": " +
+               (fec ? fec.message() : "not a directory");
+      return false;
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    save_path_ = save.string();
+  }
+  if (!cfg_.metadata_only) load_resume(&atp, ih);
+  atp.save_path = save.string();
+  atp.flags &= ~(lt::torrent_flags::paused | lt::torrent_flags::auto_managed);
+  if (cfg_.metadata_only) atp.flags |= lt::torrent_flags::upload_mode;
+  for (const lt::tcp::endpoint& ep : peers_) atp.peers.push_back(ep);
+
+  lt::error_code ec;
+  lt::torrent_handle h = ses_->add_torrent(std::move(atp), ec);
+  if (ec || !h.is_valid()) {
+    *error = "cannot add torrent: " + ec.message();
+    return false;
+  }
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    handle_ = h;
+    info_hash_ = ih;
+    added_ = true;
+    if (auto ti = h.torrent_file()) {
+      ti_ = ti;
+      meta_ = to_metadata(*ti);
+      have_metadata_ = true;
+    } else {
+      meta_.info_hash = ih;
+    }
+  }
+  changed_.notify_all();
+  waker_->notify();
+  return true;
+}
+
+bool SessionImpl::wait_until(const std::function<bool()>& ready,
+                             const std::function<bool()>& should_stop, std::string* error) {
+  std::unique_lock<std::mutex> lk(mu_);
+  for (;;) {
+    if (!fatal_.empty()) {
+      *error = fatal_;
+      return false;
+    }
+    if (!added_) {
+      *error = "no torrent was added";
+      return false;
+    }
+    if (ready()) return true;
+    lk.unlock();
+    bool const stop = should_stop && should_stop();
+    lk.lock();
+    if (stop) {
+      *error = have_metadata_ ? "interrupted while checking files" : "interrupted while waiting for metadata";
+      return false;
+    }
+    changed_.wait_for(lk, 100ms);
+  }
+}
+
+bool SessionImpl::select_file(const std::string& spec, FileEntry* chosen, std::string* error) {
+  std::unique_lock<std::mutex> lk(mu_);
+  if (!have_metadata_) {
+    *error = "no metadata yet";
+    return false;
+  }
+  const std::vector<FileEntry>& files = meta_.files;
+  if (files.empty()) {
+    *error = "the torrent has no files";
+    return false;
+  }
+  const FileEntry* pick = nullptr;
+  if (spec.empty()) {
+    for (bool video : {true, false}) {
+      for (const FileEntry& f : files) {
+        if (video && !is_video_name(f.path)) continue;
+        if (!pick || f.size > pick->size) pick = &f;
+      }
+      if (pick) break;
+    }
+  } else if (std::all_of(spec.begin(), spec.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
+             spec.size() < 9) {
+    int const index = std::stoi(spec);
+    for (const FileEntry& f : files) {
+      if (f.index == index) pick = &f;
+    }
+    if (!pick) {
+      *error = "no file with index " + spec + " (see `cine info`)";
+      return false;
+    }
+  } else {
+    std::vector<const FileEntry*> matches;
+    std::string const root = meta_.name + "/";
+    for (const FileEntry& f : files) {
+      bool const exact = f.path == spec || (f.path.rfind(root, 0) == 0 && f.path.substr(root.size()) == spec);
+      if (exact) {
+        matches = {&f};
+        break;
+      }
+      if (fs::path(f.path).filename() == spec) matches.push_back(&f);
+    }
+    if (matches.empty()) {
+      *error = "no file named '" + spec + "' in the torrent";
+      return false;
+    }
+    if (matches.size() > 1) {
+      *error = "file name '" + spec + "' is ambiguous; give its path or index";
+      return false;
+    }
+    pick = matches.front();
+  }
+  *chosen = *pick;
+  selected_ = pick->index;
+  ++selection_gen_;
+  std::vector<lt::download_priority_t> prios(size_t(ti_->num_files()), lt::dont_download);
+  prios[size_t(pick->index)] = lt::default_priority;
+  lt::torrent_handle h = handle_;
+  lk.unlock();
+  h.prioritize_files(prios);
+  waker_->notify();
+  return true;
+}
+
+std::unique_ptr<ByteSource> SessionImpl::open_stream() {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (selected_ < 0 || !ti_) return nullptr;
+  const lt::file_storage& files = ti_->files();
+  lt::file_index_t const f(selected_);
+  PieceMap const map(files.file_offset(f), files.file_size(f), files.total_size(), files.piece_length());
+  if (stream_) stream_->ring().fail(EIO);
+  stream_ = std::make_shared<StreamState>(map, std::max<int64_t>(cfg_.ring_bytes, 1 << 20),
+                                          files.file_path(f), [w = waker_] { w->notify(); });
+  waker_->notify();
+  return std::make_unique<TorrentStream>(stream_);
+}
+
+PieceView SessionImpl::piece_view() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  PieceView v;
+  if (!ti_ || selected_ < 0) return v;
+  const lt::file_storage& files = ti_->files();
+  lt::file_index_t const f(selected_);
+  PieceMap const map(files.file_offset(f), files.file_size(f), files.total_size(), files.piece_length());
+  PieceSpan const span = map.file_pieces();
+  v.first_piece = span.begin.value;
+  v.file_offset = map.file_offset();
+  v.piece_size = map.piece_size();
+  for (PieceIndex p = span.begin; p < span.end; ++p) {
+    v.states += pieces_view_.have(p)            ? 'h'
+                : critical_view_.count(p)       ? 'c'
+                : pieces_view_.requested(p)     ? 'r'
+                                                : '.';
+  }
+  return v;
+}
+
+void SessionImpl::save_resume() {
+  std::unique_lock<std::mutex> lk(mu_);
+  if (!have_metadata_ || cfg_.metadata_only) return;
+  int const target = saves_done_ + (save_in_flight_ ? 2 : 1);
+  save_requested_ = true;
+  lk.unlock();
+  waker_->notify();
+  lk.lock();
+  changed_.wait_for(lk, 10s, [&] { return saves_done_ >= target || !fatal_.empty(); });
+}
+
+void SessionImpl::fail(const std::string& message) {
+  std::lock_guard<std::mutex> lk(mu_);
+  if (fatal_.empty()) fatal_ = message;
+  if (stream_) stream_->ring().fail(EIO);
+  changed_.notify_all();
+}
+
+// ---- pump thread ----
+
+void SessionImpl::pump() {
+  std::vector<lt::alert*> alerts;
+  while (!stop_) {
+    waker_->wait_for(kTick);
+    if (stop_) break;
+    ses_->pop_alerts(&alerts);
+    for (lt::alert* a : alerts) handle_alert(a);
+    refresh_status(false);
+    plan_and_fill();
+    maybe_save_resume();
+  }
+}
+
+void SessionImpl::handle_alert(lt::alert* a) {
+  if (auto* r = lt::alert_cast<lt::read_piece_alert>(a)) {
+    on_read_piece(*r);
+  } else if (auto* p = lt::alert_cast<lt::piece_finished_alert>(a)) {
+    bits_.set_have(PieceIndex(static_cast<int>(p->piece_index)));
+    if (saved_clean_) {
+      // The clean file on disk no longer tells the whole truth: replace it soon.
+      std::lock_guard<std::mutex> lk(mu_);
+      save_requested_ = true;
+    }
+  } else if (lt::alert_cast<lt::metadata_received_alert>(a)) {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (auto ti = handle_.torrent_file()) {
+      ti_ = ti;
+      meta_ = to_metadata(*ti);
+      have_metadata_ = true;
+    }
+    changed_.notify_all();
+  } else if (lt::alert_cast<lt::torrent_checked_alert>(a)) {
+    refresh_status(true);
+    std::lock_guard<std::mutex> lk(mu_);
+    checked_ = true;
+    changed_.notify_all();
+  } else if (auto* s = lt::alert_cast<lt::save_resume_data_alert>(a)) {
+    write_resume(s->params, pending_clean_);
+  } else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
+    std::lock_guard<std::mutex> lk(mu_);
+    save_in_flight_ = false;
+    ++saves_done_;
+    changed_.notify_all();
+  } else if (auto* e = lt::alert_cast<lt::file_error_alert>(a)) {
+    fail(std::string("file error on ") + e->filename() + ": " + e->error.message());
+  } else if (auto* t = lt::alert_cast<lt::torrent_error_alert>(a)) {
+    fail("torrent error: " + t->error.message());
+  } else if (lt::alert_cast<lt::file_prio_alert>(a)) {
+    // New file priorities (select_file) reach libtorrent's piece priorities only now, through
+    // the disk thread, and overwrite the plan's: state the plan again.
+    applied_prios_.clear();
+    applied_deadlines_.clear();
+  } else if (lt::alert_cast<lt::torrent_finished_alert>(a)) {
+    std::lock_guard<std::mutex> lk(mu_);
+    save_requested_ = true;
+  }
+}
+
+void SessionImpl::refresh_status(bool force) {
+  auto const now = Clock::now();
+  if (!force && now - status_at_ < kStatusEvery) return;
+  status_at_ = now;
+  lt::torrent_handle h;
+  std::shared_ptr<const lt::torrent_info> ti;
+  std::shared_ptr<StreamState> stream;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    h = handle_;
+    ti = ti_;
+    stream = stream_;
+  }
+  if (!h.is_valid()) return;
+  status_ = h.status(lt::torrent_handle::query_pieces);
+  std::vector<lt::partial_piece_info> queue;
+  if (ti) {
+    if (bits_.size() != ti->num_pieces()) bits_ = PieceBits(ti->num_pieces());
+    for (int i = 0; i < bits_.size(); ++i) {
+      PieceIndex const p(i);
+      bool const have = status_.pieces.size() == bits_.size() && status_.pieces.get_bit(lt::piece_index_t(i));
+      // A piece_finished alert may be newer than this status: keep what we know.
+      if (have) bits_.set_have(p);
+      bits_.set_requested(p, false);
+    }
+    h.get_download_queue(queue);
+    for (const lt::partial_piece_info& q : queue) bits_.set_requested(PieceIndex(int(q.piece_index)));
+  }
+  bool const checking = status_.state == lt::torrent_status::checking_files ||
+                        status_.state == lt::torrent_status::checking_resume_data;
+  std::lock_guard<std::mutex> lk(mu_);
+  if (ti && !checking && status_.has_metadata) checked_ = true;
+  stats_.downloaded = status_.total_payload_download;
+  stats_.uploaded = status_.total_payload_upload;
+  stats_.download_rate = status_.download_payload_rate;
+  stats_.upload_rate = status_.upload_payload_rate;
+  stats_.peers = status_.num_peers;
+  stats_.seeds = status_.num_seeds;
+  stats_.pieces_have = status_.num_pieces;
+  stats_.num_pieces = ti ? ti->num_pieces() : 0;
+  stats_.progress = status_.progress;
+  stats_.finished = ti && !checking && (status_.is_finished || status_.is_seeding);
+  pieces_view_ = bits_;
+  changed_.notify_all();
+}
+
+void SessionImpl::plan_and_fill() {
+  lt::torrent_handle h;
+  std::shared_ptr<const lt::torrent_info> ti;
+  std::shared_ptr<StreamState> stream;
+  int selected, gen;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    h = handle_;
+    ti = ti_;
+    stream = stream_;
+    selected = selected_;
+    gen = selection_gen_;
+  }
+  if (!h.is_valid()) return;
+  auto const now = Clock::now();
+
+  // Peers given on the command line: reconnect while nobody is connected (e.g. the seeder
+  // started after us), as libtorrent backs off for a minute after a failed attempt.
+  if (!peers_.empty() && status_.num_peers == 0 && !status_.is_seeding && now >= reconnect_at_) {
+    reconnect_at_ = now + kReconnectEvery;
+    for (const lt::tcp::endpoint& ep : peers_) h.connect_peer(ep);
+  }
+  if (!ti || selected < 0 || cfg_.metadata_only) return;
+  if (bits_.size() != ti->num_pieces()) bits_ = PieceBits(ti->num_pieces());
+
+  if (gen != planned_gen_) {
+    const lt::file_storage& files = ti->files();
+    lt::file_index_t const f(selected);
+    map_.emplace(files.file_offset(f), files.file_size(f), files.total_size(), files.piece_length());
+    picker_ = std::make_unique<Picker>(*map_);
+    index_ = std::make_unique<ContainerIndex>(map_->file_size());
+    applied_prios_.clear();
+    applied_deadlines_.clear();
+    planned_gen_ = gen;
+  }
+  if (stream != fed_) {
+    fed_ = stream;
+    applied_head_ = PieceIndex(-1);
+  }
+  if (fed_ && fed_->detached()) {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (stream_ == fed_) stream_.reset();
+    fed_.reset();
+  }
+
+  PickerInput in;
+  in.read_head = fed_ ? fed_->head() : 0;
+  in.byte_rate = fed_ ? fed_->byte_rate() : 0;
+  in.download_rate = status_.download_payload_rate;
+  in.urgent = index_->urgent();
+  if (fed_ && !fed_->prefetch().empty()) in.urgent.push_back(fed_->prefetch());
+  PiecePlan const plan = picker_->plan(in, bits_);
+
+  for (PieceIndex p : plan.resets) h.reset_piece_deadline(lt::piece_index_t(p.value));
+  std::set<PieceIndex> deadline_set;
+  for (const Deadline& d : plan.deadlines) deadline_set.insert(d.piece);
+  PieceIndex const head_piece = map_->piece_at(in.read_head);
+  bool const deadlines_due = !plan.resets.empty() || deadline_set != applied_deadlines_ ||
+                             head_piece != applied_head_ || now - deadlines_at_ >= kDeadlineRefresh;
+  if (deadlines_due) {
+    for (const Deadline& d : plan.deadlines) h.set_piece_deadline(lt::piece_index_t(d.piece.value), d.ms);
+    applied_deadlines_ = std::move(deadline_set);
+    applied_head_ = head_piece;
+    deadlines_at_ = now;
+  }
+  // libtorrent raises a piece to priority 7 when it gets a deadline and drops it to 1 when the
+  // deadline is reset: state the plan's priorities after both.
+  if (deadlines_due || plan.priorities != applied_prios_) {
+    std::vector<lt::download_priority_t> prios;
+    prios.reserve(plan.priorities.size());
+    for (uint8_t v : plan.priorities) prios.push_back(lt::download_priority_t(v));
+    h.prioritize_pieces(prios);
+    applied_prios_ = plan.priorities;
+  }
+
+  // Feed the index parser and the ring from verified pieces, nearest first.
+  if (!index_->done()) {
+    for (ByteRange w : index_->wanted()) {
+      PieceSpan const span = map_->pieces_for(w);
+      for (PieceIndex p = span.begin; p < span.end; ++p) read_piece(h, p);
+    }
+  }
+  int64_t buffered = 0;
+  if (fed_) {
+    RingBuffer& ring = fed_->ring();
+    int64_t const head = std::min(in.read_head, map_->file_size());
+    PieceSpan const span = map_->pieces_for({head, ring.window().end});
+    for (PieceIndex p = span.begin; p < span.end; ++p) {
+      if (!bits_.have(p)) continue;
+      if (!ring.has(map_->file_bytes(p))) read_piece(h, p);
+    }
+    for (PieceIndex p = map_->piece_at(head); head < map_->file_size() && bits_.have(p); ++p) {
+      buffered = map_->file_bytes(p).end - head;
+      if (p.next() >= map_->file_pieces().end) break;
+    }
+  }
+  std::lock_guard<std::mutex> lk(mu_);
+  stats_.buffered_ahead = buffered;
+  critical_view_ = picker_->critical();
+}
+
+void SessionImpl::read_piece(const lt::torrent_handle& h, PieceIndex p) {
+  if (!bits_.have(p) || reads_in_flight_.count(p.value) || reads_in_flight_.size() >= kMaxReadsInFlight)
+    return;
+  auto const retry = read_retry_at_.find(p.value);
+  if (retry != read_retry_at_.end() && Clock::now() < retry->second) return;
+  h.read_piece(lt::piece_index_t(p.value));
+  reads_in_flight_.insert(p.value);
+}
+
+void SessionImpl::on_read_piece(const lt::read_piece_alert& a) {
+  int const piece = static_cast<int>(a.piece);
+  reads_in_flight_.erase(piece);
+  if (a.error || !map_) {
+    read_retry_at_[piece] = Clock::now() + 1s;
+    return;
+  }
+  read_retry_at_.erase(piece);
+  PieceIndex const p(piece);
+  ByteRange const fb = map_->file_bytes(p);
+  int64_t const piece_file_begin = map_->piece_begin(p) - map_->file_offset();
+  if (fb.empty() || fb.end - piece_file_begin > a.size) return;
+  const uint8_t* data = reinterpret_cast<const uint8_t*>(a.buffer.get()) + (fb.begin - piece_file_begin);
+  if (fed_) fed_->ring().write(fb.begin, data, size_t(fb.size()));
+  if (index_ && !index_->done()) index_->feed(fb.begin, data, size_t(fb.size()));
+}
+
+void SessionImpl::maybe_save_resume() {
+  if (cfg_.metadata_only) return;
+  auto const now = Clock::now();
+  lt::torrent_handle h;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (!have_metadata_ || !handle_.is_valid() || save_in_flight_) return;
+    bool const periodic = now - resume_at_ >= kResumeEvery && handle_.need_save_resume_data();
+    if (!save_requested_ && !periodic) return;
+    save_requested_ = false;
+    save_in_flight_ = true;
+    h = handle_;
+  }
+  resume_at_ = now;
+  // Clean when nothing is left to fetch: then no piece can pass after this snapshot.
+  pending_clean_ = status_.is_finished || status_.is_seeding;
+  h.save_resume_data(lt::torrent_handle::save_info_dict);
+}
+
+void SessionImpl::write_resume(const lt::add_torrent_params& atp, bool clean) {
+  std::string path;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    path = resume_path(info_hash_);
+  }
+  lt::entry e = lt::write_resume_data(atp);
+  e[kCleanKey] = clean ? 1 : 0;
+  std::vector<char> buf;
+  lt::bencode(std::back_inserter(buf), e);
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  std::string const tmp = path + ".tmp";
+  bool ok = false;
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    ok = out && out.write(buf.data(), std::streamsize(buf.size())) && out.flush();
+  }
+  if (ok) fs::rename(tmp, path, ec);
+  if (!ok || ec) fs::remove(tmp, ec);
+  saved_clean_ = ok && clean;
+  std::lock_guard<std::mutex> lk(mu_);
+  save_in_flight_ = false;
+  ++saves_done_;
+  changed_.notify_all();
+}
+
+}  // namespace streaming

@@ -1,0 +1,76 @@
+// TorrentStream: the ByteSource the player reads a torrent's file through. Reads come out of a
+// RingBuffer that the session fills; the position and the player's hints are published in a
+// StreamState for the session's picker. No libtorrent here: the session does the fetching.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "streaming/byte_source.h"
+#include "streaming/piece_map.h"
+#include "streaming/ring_buffer.h"
+
+namespace streaming {
+
+// Shared by the stream (the player's reader thread) and the session's pump thread. The ring,
+// the atomics and the hint (under its mutex) are safe to touch from both.
+class StreamState {
+ public:
+  // wake: called (from the reader thread) when the session should look at the state at once;
+  // it must only signal, never block.
+  StreamState(const PieceMap& map, int64_t ring_bytes, std::string name,
+              std::function<void()> wake);
+
+  RingBuffer& ring() { return ring_; }
+  const PieceMap& map() const { return map_; }
+  const std::string& name() const { return name_; }
+
+  // The reader's position: where the picker's read head is.
+  int64_t head() const { return head_.load(); }
+  double byte_rate() const { return byte_rate_.load(); }
+  ByteRange prefetch() const;
+  // True once the TorrentStream is gone; the session then stops feeding this state.
+  bool detached() const { return detached_.load(); }
+
+  // Reader side.
+  void move_head(int64_t pos, bool wake_now);
+  void set_byte_rate(double r);
+  void set_prefetch(ByteRange r);
+  void detach();
+
+ private:
+  PieceMap const map_;
+  RingBuffer ring_;
+  std::string const name_;
+  std::function<void()> const wake_;
+  std::atomic<int64_t> head_{0};
+  std::atomic<double> byte_rate_{0};
+  std::atomic<bool> detached_{false};
+  mutable std::mutex mu_;
+  ByteRange prefetch_;  // guarded by mu_
+};
+
+class TorrentStream final : public ByteSource {
+ public:
+  explicit TorrentStream(std::shared_ptr<StreamState> state);
+  ~TorrentStream() override;
+
+  int64_t read(uint8_t* buf, size_t len) override;
+  bool seek(int64_t pos) override;
+  int64_t size() const override { return state_->map().file_size(); }
+  int64_t position() const override { return pos_; }
+  void cancel() override { state_->ring().cancel(); }
+  void resume() override { state_->ring().resume(); }
+  void set_byte_rate(double bytes_per_second) override;
+  void prefetch(int64_t pos, int64_t len) override;
+  std::string describe() const override { return state_->name(); }
+
+ private:
+  std::shared_ptr<StreamState> state_;
+  int64_t pos_ = 0;  // reader thread only
+};
+
+}  // namespace streaming
