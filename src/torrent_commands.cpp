@@ -1,0 +1,102 @@
+#include "src/torrent_commands.h"
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "src/app.h"
+#include "streaming/magnet.h"
+#include "streaming/session.h"
+#include "streaming/torrent_tools.h"
+
+namespace cine {
+
+namespace {
+
+int fail(const std::string& message) {
+  print_error(message);
+  return 1;
+}
+
+streaming::SessionConfig session_config(const Options& o) {
+  streaming::SessionConfig cfg;
+  cfg.save_path = o.save_path.empty() ? "." : o.save_path;
+  cfg.listen_port = o.listen_port;
+  cfg.dht = o.dht;
+  cfg.lsd = o.lsd;
+  cfg.upnp = o.upnp;
+  cfg.natpmp = o.natpmp;
+  cfg.peers = o.peers;
+  cfg.max_download = static_cast<int>(o.max_download);
+  cfg.max_upload = static_cast<int>(o.max_upload);
+  return cfg;
+}
+
+}  // namespace
+
+int run_info(const Options& o) {
+  std::string error, text;
+  if (!streaming::is_magnet(o.source) || o.peers.empty()) {
+    if (!streaming::describe(o.source, &text, &error)) return fail(error);
+    std::fputs(text.c_str(), stdout);
+    return 0;
+  }
+  // A magnet with --peer: fetch the metadata from those peers (nothing else is downloaded).
+  streaming::SessionConfig cfg = session_config(o);
+  cfg.metadata_only = true;
+  auto session = streaming::Session::create(cfg, &error);
+  if (!session) return fail(error);
+  if (!session->add(o.source, &error)) return fail(error);
+  auto const until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  bool timed_out = false;
+  bool const ok = session->wait_metadata(
+      [&] {
+        timed_out = std::chrono::steady_clock::now() > until;
+        return quit_requested() || timed_out;
+      },
+      &error);
+  if (!ok) {
+    if (quit_requested()) return 130;
+    return fail(timed_out ? "no metadata from the given peers within 60 s" : error);
+  }
+  std::fputs(streaming::format_metadata(session->metadata()).c_str(), stdout);
+  return 0;
+}
+
+int run_create(const Options& o) {
+  std::string error;
+  streaming::Metadata made;
+  if (!streaming::make_torrent(o.source, o.output, o.trackers, o.piece_size, &error, &made))
+    return fail(error);
+  std::printf("created %s: %zu file%s, %lld bytes, %d pieces of %d bytes, info-hash %s\n",
+              o.output.c_str(), made.files.size(), made.files.size() == 1 ? "" : "s",
+              static_cast<long long>(made.total_size), made.num_pieces, made.piece_size,
+              made.info_hash.c_str());
+  return 0;
+}
+
+int run_seed(const Options& o) {
+  std::string error;
+  streaming::SessionConfig cfg = session_config(o);
+  auto session = streaming::Session::create(cfg, &error);
+  if (!session) return fail(error);
+  if (!session->add(o.source, &error)) return fail(error);
+  if (!session->wait_checked([] { return quit_requested(); }, &error)) {
+    if (quit_requested()) return 130;
+    return fail(error);
+  }
+  streaming::SwarmStats st = session->stats();
+  streaming::Metadata md = session->metadata();
+  if (!st.finished) {
+    return fail("the data of '" + md.name + "' in " + cfg.save_path + " is incomplete (" +
+                std::to_string(st.pieces_have) + " of " + std::to_string(md.num_pieces) +
+                " pieces); --save-path must hold the torrent's files");
+  }
+  std::printf("listening on 127.0.0.1:%d\n", session->listen_port());
+  std::printf("seeding %s (%s)\n", md.name.c_str(), md.info_hash.c_str());
+  std::fflush(stdout);
+  while (!quit_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  return 0;
+}
+
+}  // namespace cine

@@ -1,0 +1,20 @@
+// The torrent commands of `cine`: info, create and seed (playback is in app.h).
+// Each returns the exit status; every bad input gives one line on stderr and a non-zero status.
+#pragma once
+
+#include "src/cli.h"
+
+namespace cine {
+
+// cine info SOURCE: a .torrent's files, sizes, piece size, trackers and info-hash; for a magnet
+// what the link holds, or with --peer the metadata fetched from those peers.
+int run_info(const Options& opts);
+
+// cine create PATH -o FILE.torrent [--tracker=URL]... [--piece-size=BYTES]
+int run_create(const Options& opts);
+
+// cine seed SOURCE [--save-path=DIR]: checks the data in DIR (default: the current directory),
+// prints "listening on 127.0.0.1:PORT" and seeds until SIGINT/SIGTERM.
+int run_seed(const Options& opts);
+
+}  // namespace cine
