@@ -14,6 +14,7 @@ void AudioOut::fill(uint8_t* out, int len, double latency) {
   const int bpf = fmt_.bytes_per_frame();
   int written = 0;
   double end_pts = NAN;
+  double speed = 1.0;
   while (written < len) {
     if (!have_chunk_ || offset_ >= chunk_.data.size()) {
       std::optional<AudioChunk> c = q_->try_pop();
@@ -31,7 +32,8 @@ void AudioOut::fill(uint8_t* out, int len, double latency) {
     std::memcpy(out + written, chunk_.data.data() + offset_, n);
     offset_ += n;
     written += static_cast<int>(n);
-    end_pts = chunk_.pts + static_cast<double>(offset_ / bpf) / fmt_.sample_rate;
+    speed = chunk_.speed;
+    end_pts = chunk_.pts + static_cast<double>(offset_ / bpf) / fmt_.sample_rate * speed;
   }
   if (written < len) std::memset(out + written, 0, len - written);
 
@@ -52,7 +54,8 @@ void AudioOut::fill(uint8_t* out, int len, double latency) {
 
   if (written > 0) {
     // Extrapolate between callbacks; freeze when the data ran out inside this buffer.
-    clock_.set(end_pts - latency, want_serial, written < len);
+    clock_.set_speed(speed);
+    clock_.set(end_pts - latency * speed, want_serial, written < len);
     starving_ = written < len;
   } else {
     // Nothing at all: hold the clock where it was (only if it belongs to this serial).

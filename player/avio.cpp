@@ -47,8 +47,12 @@ void AvioSource::clear_interrupt() {
 int AvioSource::read_cb(void* opaque, uint8_t* buf, int size) {
   auto* self = static_cast<AvioSource*>(opaque);
   if (self->interrupted_) return AVERROR_EXIT;
+  self->read_pos_ = self->src_->position();
   int64_t n = self->src_->read(buf, static_cast<size_t>(size));
-  if (n > 0) return static_cast<int>(n);
+  if (n > 0) {
+    self->read_pos_ = self->src_->position();
+    return static_cast<int>(n);
+  }
   if (n == 0) return AVERROR_EOF;
   if (n == -ECANCELED) return AVERROR_EXIT;
   return AVERROR(static_cast<int>(-n));

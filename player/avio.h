@@ -30,6 +30,8 @@ class AvioSource {
   void clear_interrupt();
   bool interrupted() const { return interrupted_.load(); }
   streaming::ByteSource* source() const { return src_; }
+  // Any thread: the byte position the demuxer reads (or waits for) now, -1 before any read.
+  int64_t read_position() const { return read_pos_.load(); }
 
  private:
   static int read_cb(void* opaque, uint8_t* buf, int size);
@@ -39,6 +41,7 @@ class AvioSource {
   streaming::ByteSource* src_;
   AVIOContext* ctx_ = nullptr;
   std::atomic<bool> interrupted_{false};
+  std::atomic<int64_t> read_pos_{-1};
 };
 
 }  // namespace player

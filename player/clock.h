@@ -14,8 +14,8 @@ inline double now_seconds() {
   return duration<double>(steady_clock::now().time_since_epoch()).count();
 }
 
-// Thread-safe. set() anchors pts at the current wall time; get() extrapolates while not paused.
-// get() returns NAN until set() was called for the current serial.
+// Thread-safe. set() anchors pts at the current wall time; get() extrapolates while not paused,
+// at the playback speed. get() returns NAN until set() was called for the current serial.
 class Clock {
  public:
   // frozen: the clock holds pts without advancing (e.g. audio ran out of data).
@@ -30,15 +30,33 @@ class Clock {
     std::lock_guard<std::mutex> lk(mu_);
     if (serial_ != want_serial || std::isnan(pts_)) return NAN;
     if (paused_ || frozen_) return pts_;
-    return pts_ + (now_seconds() - anchor_);
+    return pts_ + (now_seconds() - anchor_) * speed_;
+  }
+  // Media seconds per wall second from now on.
+  void set_speed(double s) {
+    std::lock_guard<std::mutex> lk(mu_);
+    if (s == speed_) return;
+    double now = now_seconds();
+    if (!paused_ && !frozen_ && !std::isnan(pts_)) pts_ += (now - anchor_) * speed_;
+    anchor_ = now;
+    speed_ = s;
   }
   void set_paused(bool p) {
     std::lock_guard<std::mutex> lk(mu_);
     if (p == paused_) return;
     double now = now_seconds();
-    if (p && !frozen_ && !std::isnan(pts_)) pts_ += now - anchor_;
+    if (p && !frozen_ && !std::isnan(pts_)) pts_ += (now - anchor_) * speed_;
     anchor_ = now;
     paused_ = p;
+  }
+  // Back to the state of a new clock (no time, not paused, speed 1).
+  void reset() {
+    std::lock_guard<std::mutex> lk(mu_);
+    pts_ = NAN;
+    anchor_ = 0;
+    serial_ = -1;
+    paused_ = frozen_ = false;
+    speed_ = 1.0;
   }
   void invalidate() {
     std::lock_guard<std::mutex> lk(mu_);
@@ -56,6 +74,7 @@ class Clock {
   int serial_ = -1;
   bool paused_ = false;
   bool frozen_ = false;
+  double speed_ = 1.0;
 };
 
 }  // namespace player

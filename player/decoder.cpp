@@ -52,6 +52,11 @@ void Decoder::stop() {
   if (thread_.joinable()) thread_.join();
 }
 
+void Decoder::request_stop() {
+  stop_requested_ = true;
+  if (in_) in_->wake();
+}
+
 double Decoder::frame_time(const AVFrame* f) const {
   int64_t ts = f->best_effort_timestamp;
   if (ts == AV_NOPTS_VALUE) ts = f->pts;
@@ -74,6 +79,7 @@ void Decoder::run() {
   int serial = -1;
   double target = -1;
   for (;;) {
+    if (stop_requested_) return;
     std::optional<PacketItem> item = in_->pop();
     if (!item) {
       if (in_->aborted()) return;
@@ -157,6 +163,8 @@ bool VideoDecoder::on_frame(AVFrame* frame, int serial, double seek_target) {
   vf.pts = pts;
   vf.duration = dur;
   vf.serial = serial;
+  vf.pos = frame->pkt_pos;
+  vf.key = frame->key_frame != 0;
   size_t bytes = static_cast<size_t>(frame->width) * frame->height * 3 / 2;
   return out_->push(std::move(vf), bytes);
 }
@@ -175,7 +183,10 @@ AudioDecoder::~AudioDecoder() {
   av_channel_layout_uninit(&swr_in_layout_);
 }
 
-void AudioDecoder::on_flush() { next_pts_ = NAN; }
+void AudioDecoder::on_flush() {
+  next_pts_ = NAN;
+  tempo_active_ = false;
+}
 
 bool AudioDecoder::on_frame(AVFrame* frame, int serial, double seek_target) {
   if (!swr_ || frame->sample_rate != swr_in_rate_ || frame->format != swr_in_fmt_ ||
@@ -230,6 +241,26 @@ bool AudioDecoder::on_frame(AVFrame* frame, int serial, double seek_target) {
     }
   }
   if (chunk.data.empty()) return true;
+  const double speed = speed_.load();
+  if ((speed != 1.0 || tempo_active_) && fmt_.sample_fmt == AV_SAMPLE_FMT_FLT) {
+    if (speed == 1.0) {
+      tempo_active_ = false;  // back to normal: what the stretcher still holds is dropped
+    } else {
+      if (!tempo_) tempo_ = std::make_unique<Tempo>(fmt_.sample_rate, fmt_.channels);
+      if (!tempo_active_) tempo_->reset();
+      tempo_active_ = true;
+      tempo_->push(reinterpret_cast<const float*>(chunk.data.data()),
+                   chunk.data.size() / fmt_.bytes_per_frame(), chunk.pts);
+      std::vector<float> out;
+      const double p = tempo_->pull(speed, &out);
+      if (out.empty()) return true;
+      chunk.data.assign(reinterpret_cast<const uint8_t*>(out.data()),
+                        reinterpret_cast<const uint8_t*>(out.data() + out.size()));
+      chunk.pts = p;
+      chunk.speed = speed;
+    }
+  }
+  if (tap_) tap_(chunk);
   size_t bytes = chunk.data.size();
   return out_->push(std::move(chunk), bytes);
 }

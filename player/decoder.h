@@ -6,12 +6,14 @@
 #include <atomic>
 #include <cstdio>
 #include <functional>
+#include <memory>
 #include <string>
 #include <thread>
 
 #include "player/demuxer.h"
 #include "player/media_types.h"
 #include "player/queues.h"
+#include "player/tempo.h"
 
 extern "C" {
 #include <libavcodec/avcodec.h>
@@ -43,7 +45,10 @@ class Decoder {
   // Opens the decoder for stream `index` of fmt. False + *error if unsupported.
   bool open(AVFormatContext* fmt, int index, std::string* error);
   void start(PacketQueue* in, const std::atomic<int>* wanted_serial);
-  void stop();  // the queues must be aborted by the owner first
+  void stop();  // the queues must be aborted by the owner first (or request_stop() called)
+  // Any thread: makes the decode loop return at its next step without aborting the queues (a
+  // decoder that pushes into a full output queue needs that queue flushed to get there).
+  void request_stop();
   // Serial whose stream end the decoder has fully drained (-1 none).
   int finished_serial() const { return finished_serial_.load(); }
   AVCodecContext* codec() const { return ctx_; }
@@ -66,6 +71,7 @@ class Decoder {
 
   PacketQueue* in_ = nullptr;
   const std::atomic<int>* wanted_serial_ = nullptr;
+  std::atomic<bool> stop_requested_{false};
   std::thread thread_;
   std::atomic<int> finished_serial_{-1};
   AVFrame* frame_ = nullptr;
@@ -100,6 +106,11 @@ class AudioDecoder : public Decoder {
  public:
   AudioDecoder(AudioChunkQueue* out, AudioFormat fmt) : out_(out), fmt_(fmt) {}
   ~AudioDecoder() override;
+  // Any thread: playback speed for the audio decoded from now on (pitch kept; float output).
+  void set_speed(double s) { speed_ = s; }
+  // Before start(): sees every chunk pushed (decoder thread), for tests.
+  using Tap = std::function<void(const AudioChunk&)>;
+  void set_tap(Tap tap) { tap_ = std::move(tap); }
 
  protected:
   bool on_frame(AVFrame* frame, int serial, double seek_target) override;
@@ -112,6 +123,10 @@ class AudioDecoder : public Decoder {
   int swr_in_rate_ = 0, swr_in_fmt_ = -1;
   AVChannelLayout swr_in_layout_{};
   double next_pts_ = NAN;  // continuity for frames without timestamps
+  std::atomic<double> speed_{1.0};
+  std::unique_ptr<Tempo> tempo_;
+  bool tempo_active_ = false;
+  Tap tap_;
 };
 
 // Checksum of a frame's visible pixels (per-plane rows, ignoring padding).

@@ -2,6 +2,9 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+
+#include "player/subtitles.h"
 
 extern "C" {
 #include <libavutil/error.h>
@@ -10,6 +13,13 @@ extern "C" {
 namespace player {
 
 namespace {
+bool is_font_attachment(const AVStream* st) {
+  if (st->codecpar->codec_type != AVMEDIA_TYPE_ATTACHMENT || !st->codecpar->extradata) return false;
+  if (st->codecpar->codec_id == AV_CODEC_ID_TTF || st->codecpar->codec_id == AV_CODEC_ID_OTF) return true;
+  const AVDictionaryEntry* m = av_dict_get(st->metadata, "mimetype", nullptr, 0);
+  return m && std::strstr(m->value, "font") != nullptr;
+}
+
 std::string av_err(int err) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
   av_strerror(err, buf, sizeof buf);
@@ -24,7 +34,7 @@ Demuxer::~Demuxer() {
   if (fmt_) avformat_close_input(&fmt_);
 }
 
-bool Demuxer::open(std::string* error) {
+bool Demuxer::open(std::string* error, int audio) {
   if (!avio_.context()) {
     *error = "out of memory";
     return false;
@@ -54,16 +64,27 @@ bool Demuxer::open(std::string* error) {
   }
   int v = av_find_best_stream(fmt_, AVMEDIA_TYPE_VIDEO, -1, -1, nullptr, 0);
   if (v >= 0 && !(fmt_->streams[v]->disposition & AV_DISPOSITION_ATTACHED_PIC)) video_idx_ = v;
-  int a = av_find_best_stream(fmt_, AVMEDIA_TYPE_AUDIO, -1, video_idx_, nullptr, 0);
+  audio_streams_.clear();
+  sub_streams_.clear();
+  for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
+    const AVCodecParameters* par = fmt_->streams[i]->codecpar;
+    if (par->codec_type == AVMEDIA_TYPE_AUDIO) audio_streams_.push_back(static_cast<int>(i));
+    if (par->codec_type == AVMEDIA_TYPE_SUBTITLE && subtitle_codec_supported(par->codec_id))
+      sub_streams_.push_back(static_cast<int>(i));
+  }
+  int a = -1;
+  if (audio > 0 && audio <= static_cast<int>(audio_streams_.size())) {
+    a = audio_streams_[size_t(audio - 1)];
+  } else if (audio == 0) {
+    a = av_find_best_stream(fmt_, AVMEDIA_TYPE_AUDIO, -1, video_idx_, nullptr, 0);
+  }
   audio_idx_ = a >= 0 ? a : -1;
   if (video_idx_ < 0 && audio_idx_ < 0) {
-    *error = "no playable audio or video stream";
+    *error = audio < 0 && !audio_streams_.empty() ? "no video stream, and audio is off (--aid=no)"
+                                                   : "no playable audio or video stream";
     return false;
   }
-  for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
-    if (static_cast<int>(i) != video_idx_ && static_cast<int>(i) != audio_idx_)
-      fmt_->streams[i]->discard = AVDISCARD_ALL;
-  }
+  apply_discard();
   // Tell the byte source how fast playback consumes bytes so it can space its prefetching.
   double rate = 0;
   if (fmt_->bit_rate > 0) rate = fmt_->bit_rate / 8.0;
@@ -72,22 +93,66 @@ bool Demuxer::open(std::string* error) {
   return true;
 }
 
+void Demuxer::apply_discard() {
+  const int a = audio_idx_.load();
+  for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
+    const int idx = static_cast<int>(i);
+    const bool subs = std::find(sub_streams_.begin(), sub_streams_.end(), idx) != sub_streams_.end();
+    fmt_->streams[i]->discard = idx == video_idx_ || idx == a || subs ? AVDISCARD_DEFAULT : AVDISCARD_ALL;
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> Demuxer::attached_fonts() const {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!fmt_) return out;
+  for (unsigned i = 0; i < fmt_->nb_streams; ++i) {
+    const AVStream* st = fmt_->streams[i];
+    if (!is_font_attachment(st)) continue;
+    const AVDictionaryEntry* name = av_dict_get(st->metadata, "filename", nullptr, 0);
+    out.emplace_back(name ? name->value : "font",
+                     std::string(reinterpret_cast<const char*>(st->codecpar->extradata),
+                                 static_cast<size_t>(st->codecpar->extradata_size)));
+  }
+  return out;
+}
+
+double Demuxer::start_offset() const {
+  return fmt_ && fmt_->start_time != AV_NOPTS_VALUE ? fmt_->start_time / double(AV_TIME_BASE) : 0.0;
+}
+
+double Demuxer::read_until(int serial) const {
+  return read_serial_.load() == serial ? read_until_.load() : -1;
+}
+
+int64_t Demuxer::keyframe_pos(double t) const {
+  if (!fmt_) return -1;
+  const int idx = video_idx_ >= 0 ? video_idx_ : audio_idx_.load();
+  if (idx < 0) return -1;
+  AVStream* st = fmt_->streams[idx];
+  const int64_t ts = av_rescale_q(static_cast<int64_t>((t + start_offset()) * AV_TIME_BASE),
+                                  AVRational{1, AV_TIME_BASE}, st->time_base);
+  const AVIndexEntry* e = avformat_index_get_entry_from_timestamp(st, ts, AVSEEK_FLAG_BACKWARD);
+  return e ? e->pos : -1;
+}
+
 double Demuxer::duration() const {
   if (!fmt_ || fmt_->duration == AV_NOPTS_VALUE || fmt_->duration <= 0) return -1;
   return fmt_->duration / static_cast<double>(AV_TIME_BASE);
 }
 
-void Demuxer::start(PacketQueue* vq, PacketQueue* aq) {
+void Demuxer::start(PacketQueue* vq, PacketQueue* aq, PacketQueue* sq) {
   vq_ = vq;
   aq_ = aq;
+  sq_ = sq;
   thread_ = std::thread([this] { run(); });
 }
 
-void Demuxer::request_seek(double target, int serial) {
+void Demuxer::request_seek(double target, int serial, int audio_stream) {
   std::lock_guard<std::mutex> lk(mu_);
   seek_pending_ = true;
   seek_target_ = target;
   seek_serial_ = serial;
+  if (audio_stream >= -1) seek_audio_ = audio_stream;
   // Under the lock, so the read thread's clear_interrupt() (also under it) cannot swallow it.
   avio_.interrupt();
   cv_.notify_all();
@@ -105,6 +170,7 @@ void Demuxer::stop() {
   }
   if (vq_) vq_->abort();
   if (aq_) aq_->abort();
+  if (sq_) sq_->abort();
   if (thread_.joinable()) thread_.join();
 }
 
@@ -134,6 +200,8 @@ bool Demuxer::do_seek(double target, int serial) {
   serial_ = serial;
   eof_serial_ = -1;
   last_key_ = -1;
+  read_until_ = -1;
+  read_serial_ = serial;
   if (vq_) vq_->flush();
   if (aq_) aq_->flush();
   if (fmt_->pb) {
@@ -171,6 +239,7 @@ void Demuxer::run() {
     bool seek = false;
     double target = 0;
     int serial = 0;
+    int switch_audio = -2;
     {
       std::unique_lock<std::mutex> lk(mu_);
       // Idle at the end of the input, or after an interrupt that brought no seek (quitting).
@@ -182,8 +251,14 @@ void Demuxer::run() {
         seek_pending_ = false;
         target = seek_target_;
         serial = seek_serial_;
+        switch_audio = seek_audio_;
+        seek_audio_ = -2;
         avio_.clear_interrupt();
       }
+    }
+    if (switch_audio >= -1) {
+      audio_idx_ = switch_audio;
+      apply_discard();
     }
     if (seek) {
       // An interrupted seek is retried with the newest request on the next turn.
@@ -215,8 +290,19 @@ void Demuxer::run() {
       last_key_ = t;
     }
     PacketQueue* q = nullptr;
+    const int audio_idx = audio_idx_.load();
     if (pkt->stream_index == video_idx_) q = vq_;
-    else if (pkt->stream_index == audio_idx_) q = aq_;
+    else if (pkt->stream_index == audio_idx) q = aq_;
+    else if (fmt_->streams[pkt->stream_index]->codecpar->codec_type == AVMEDIA_TYPE_SUBTITLE) q = sq_;
+    if (q && q != sq_ && pkt->pts != AV_NOPTS_VALUE) {
+      const double t = pkt->pts * av_q2d(fmt_->streams[pkt->stream_index]->time_base) - start_offset();
+      if (read_serial_.load() != serial_) {
+        read_serial_ = serial_;
+        read_until_ = t;
+      } else if (t > read_until_.load()) {
+        read_until_ = t;
+      }
+    }
     if (!q) {
       av_packet_unref(pkt.get());
       continue;

@@ -1,5 +1,6 @@
 // Demuxer: opens the container through an AvioSource and runs the read thread that fills the
-// packet queues; performs seeks requested from other threads. Does not decode anything.
+// packet queues (video, the chosen audio stream, every subtitle stream); performs seeks and audio
+// stream switches requested from other threads. Does not decode anything.
 #pragma once
 
 #include <atomic>
@@ -7,6 +8,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "player/avio.h"
 #include "player/media_types.h"
@@ -26,20 +28,40 @@ class Demuxer {
   ~Demuxer();
 
   // Opens the input and finds the streams (demuxer's caller thread, before start()).
-  // False + *error (one line) when the input is not playable media.
-  bool open(std::string* error);
+  // audio: which audio stream, counted from 1 among the audio streams; 0 picks the best one,
+  // -1 none. False + *error (one line) when the input is not playable media.
+  bool open(std::string* error, int audio = 0);
 
   AVFormatContext* format() const { return fmt_; }
   int video_stream() const { return video_idx_; }
-  int audio_stream() const { return audio_idx_; }
+  int audio_stream() const { return audio_idx_.load(); }
+  // Stream indices of the audio streams, and of the subtitle streams the player can show.
+  const std::vector<int>& audio_streams() const { return audio_streams_; }
+  const std::vector<int>& subtitle_streams() const { return sub_streams_; }
+  // Fonts attached to the container (name, bytes), for the subtitle renderer.
+  std::vector<std::pair<std::string, std::string>> attached_fonts() const;
   double duration() const;  // seconds, or -1
+  double start_offset() const;  // the container's start time (s), subtracted from every time
 
-  // Starts the read thread. Packets for stream v go to vq, for a to aq (either may be null).
-  void start(PacketQueue* vq, PacketQueue* aq);
+  // Starts the read thread. Packets for the video stream go to vq, for the audio stream to aq,
+  // for subtitle streams to sq (any may be null).
+  void start(PacketQueue* vq, PacketQueue* aq, PacketQueue* sq = nullptr);
 
   // Any thread: seek to target seconds; the packets that follow carry `serial`. A newer
   // request replaces an older one; a read blocked on missing data is interrupted.
-  void request_seek(double target, int serial);
+  // audio_stream >= -1 switches the audio stream (stream index, -1 none) with the seek; the
+  // caller must have stopped the old audio decoder so the new one sees the serial's Flush.
+  void request_seek(double target, int serial, int audio_stream = -2);
+
+  // Any thread: the byte the read thread reads or waits for now (-1 before the first read).
+  int64_t read_position() const { return avio_.read_position(); }
+
+  // How far the read thread got for `serial`: the latest packet time (s), or -1.
+  double read_until(int serial) const;
+
+  // After stop(): byte position of the keyframe at or before `t` seconds from the container's
+  // index (the point a later seek to t will read from), or -1 when the index cannot tell.
+  int64_t keyframe_pos(double t) const;
 
   // Any thread: abandon blocked reads (open included) without stopping the thread.
   void interrupt();
@@ -57,12 +79,17 @@ class Demuxer {
   bool do_seek(double target, int serial);
   void push_flush(int serial, double target);
 
+  void apply_discard();  // read thread (or before start)
+
   streaming::ByteSource* src_;
   AvioSource avio_;
   AVFormatContext* fmt_ = nullptr;
-  int video_idx_ = -1, audio_idx_ = -1;
+  int video_idx_ = -1;
+  std::atomic<int> audio_idx_{-1};
+  std::vector<int> audio_streams_, sub_streams_;
   PacketQueue* vq_ = nullptr;
   PacketQueue* aq_ = nullptr;
+  PacketQueue* sq_ = nullptr;
   std::thread thread_;
 
   mutable std::mutex mu_;
@@ -71,6 +98,9 @@ class Demuxer {
   bool seek_pending_ = false;
   double seek_target_ = 0;
   int seek_serial_ = 0;
+  int seek_audio_ = -2;       // audio stream to switch to with the pending seek (-2: keep)
+  std::atomic<int> read_serial_{-1};
+  std::atomic<double> read_until_{-1};
   int serial_ = 0;            // serial of the packets being read (read thread)
   std::atomic<int> eof_serial_{-1};
   double last_key_ = -1;      // pts of the last video keyframe read (read thread)

@@ -37,13 +37,17 @@ struct VideoFrame {
   double pts = 0;        // seconds
   double duration = 0;   // seconds (estimated from the frame rate when unknown)
   int serial = 0;
+  int64_t pos = -1;      // byte position of the frame's packet in the file, -1 unknown
+  bool key = false;      // a keyframe (decoding can start here)
 };
 
-// Audio already converted to the output device's format (interleaved).
+// Audio already converted to the output device's format (interleaved), and already stretched
+// to the playback speed: each sample stands for `speed` samples' worth of media time.
 struct AudioChunk {
   std::vector<uint8_t> data;
-  double pts = 0;        // time of the first sample
+  double pts = 0;        // media time of the first sample
   int serial = 0;
+  double speed = 1.0;
 };
 
 }  // namespace player

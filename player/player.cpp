@@ -11,6 +11,9 @@
 #include "player/clock.h"
 #include "player/decoder.h"
 #include "player/demuxer.h"
+#include "player/keymap.h"
+#include "player/overlay.h"
+#include "player/subtitles.h"
 #include "player/video_out.h"
 
 namespace player {
@@ -18,74 +21,152 @@ namespace player {
 namespace {
 constexpr double kSyncMin = 0.04, kSyncMax = 0.1;  // A/V sync thresholds (s), as ffplay
 constexpr double kStallDebounce = 0.1;             // s of starvation before a stall counts
-constexpr double kVolumeStep = 0.1;
+constexpr double kOsdSeconds = 1.5;                // how long a feedback message stays
+constexpr double kMinSpeed = 0.25, kMaxSpeed = 4.0;
+constexpr double kMaxVolume = 130;
 
 const char* codec_name(AVFormatContext* fmt, int idx) {
   if (idx < 0) return nullptr;
   return avcodec_get_name(fmt->streams[idx]->codecpar->codec_id);
 }
+
+std::string meta(const AVStream* st, const char* key) {
+  const AVDictionaryEntry* e = av_dict_get(st->metadata, key, nullptr, 0);
+  return e && e->value ? e->value : "";
+}
+
+std::string base_name(const std::string& p) {
+  size_t slash = p.find_last_of('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+// "eng · English · SubRip" (the parts that exist).
+std::string track_title(const std::string& lang, const std::string& title, const std::string& codec) {
+  std::string out;
+  for (const std::string& part : {lang, title, codec}) {
+    if (part.empty()) continue;
+    if (!out.empty()) out += " \xC2\xB7 ";
+    out += part;
+  }
+  return out.empty() ? std::string("unnamed") : out;
+}
+
+std::string codec_display(AVCodecID id) {
+  const AVCodecDescriptor* d = avcodec_descriptor_get(id);
+  if (!d) return avcodec_get_name(id);
+  if (d->type == AVMEDIA_TYPE_SUBTITLE && d->long_name) return d->long_name;
+  return d->name;
+}
+
+bool crossed(double at, double prev, double pos) {
+  return at <= 0 || (prev >= 0 && prev < at && at <= pos) || (prev < 0 && std::fabs(pos - at) < 1e-3);
+}
 }  // namespace
 
 struct Player::Impl {
-  Impl(streaming::ByteSource* s, PlayerOptions o, EventSink* e)
-      : src(s), opts(std::move(o)), events(e) {}
+  Impl(streaming::ByteSource* s, PlayerOptions o, EventSink* e) : src(s), opts(std::move(o)), events(e) {}
 
   // --- fixed at construction --------------------------------------------------------------
-  streaming::ByteSource* src;
+  streaming::ByteSource* src;  // the current file's source
   PlayerOptions opts;
   EventSink* events;
   Player* owner = nullptr;
 
-  // --- pipeline (created in run) ---------------------------------------------------------
+  // --- the current file: its pipeline (created in open_file, destroyed in close_file) ----------
+  std::unique_ptr<streaming::ByteSource> owned_src;  // sources of later playlist entries
+  std::string title;
+  int playlist_pos = 0;
   std::unique_ptr<Demuxer> demuxer;
-  std::unique_ptr<PacketQueue> vpq, apq;
+  std::unique_ptr<PacketQueue> vpq, apq, spq;
   std::unique_ptr<VideoFrameQueue> vfq;
   std::unique_ptr<AudioChunkQueue> afq;
   std::unique_ptr<VideoDecoder> vdec;
   std::unique_ptr<AudioDecoder> adec;
   std::unique_ptr<AudioOut> ao;
+  FILE* hash_file = nullptr;
+  struct SubTrack {
+    int stream = -1;  // stream index; -1 for an external file
+    std::string name, lang, codec;
+    bool external = false, default_track = false;
+    std::unique_ptr<SubtitleDecoder> dec;
+    std::unique_ptr<SubtitleTrack> track;
+  };
+  std::unique_ptr<SubtitleEngine> sub_engine;
+  std::vector<SubTrack> subs;
+  int sub_sel = -1;                 // index into subs
+  std::vector<int> audio_streams;   // stream indices
+  int audio_sel = -1;               // index into audio_streams
+  double start_offset = 0;
+
+  // --- kept across files ------------------------------------------------------------------
   std::unique_ptr<VideoOut> vo;
   std::unique_ptr<Overlay> overlay;
-  FILE* hash_file = nullptr;
 
+  // --- shared with other threads --------------------------------------------------------------
   std::atomic<bool> quit{false};
   std::mutex inbox_mu;
-  std::vector<Player::Command> inbox;  // posted from other threads, drained by the main loop
+  std::vector<Command> inbox;  // posted from other threads, drained by the main loop
   std::atomic<int> serial{0};  // the generation every stage must match (seek counter)
   std::mutex demux_mu;         // guards `demuxer` pointer for request_quit during open
+  Player::Stats stats;
+  mutable std::mutex stats_mu;
+  Player::Properties props;
+  mutable std::mutex props_mu;
 
-  // --- main-thread state ------------------------------------------------------------------
+  // --- main-thread state of the current file (reset_file_state) -----------------------------
   double duration = -1;
   bool has_video = false, has_audio = false;
-  bool paused = false;
-  double pause_started = 0;
-  bool muted = false;
-  double volume = 1.0;
   Clock vclock;
   double frame_timer = 0;
   double last_pts = NAN, last_duration = 0.04;
+  int64_t last_key_pos = -1;       // byte position of the last keyframe shown
   int shown_serial = -1;           // serial of the last presented frame
   bool first_frame_done = false;
   bool user_seek_pending = false;  // a seek_done is owed for the current serial
   double seek_target = 0;          // target of the latest seek (for relative seeks in a row)
   bool seeking = false;            // current serial has not presented its first frame
-  std::vector<std::pair<std::pair<double, double>, bool>> seek_at;  // ((at, target), fired)
-  double seek_at_prev = -1;        // position at the previous check (same serial)
-  int seek_at_prev_serial = -1;
-  std::vector<std::pair<std::pair<double, std::string>, bool>> shots;
+  double trigger_prev = -1;        // position at the previous trigger check (same serial)
+  int trigger_prev_serial = -1;
   double played = 0;               // seconds of playback, for --length
+  double start = 0;
   double last_progress = 0;
   double last_tick = 0;
   double waiting_since = -1;
   bool stalled = false;
   double last_redraw = 0;
   bool need_redraw = false;
-  Player::Stats stats;
-  mutable std::mutex stats_mu;
+  bool step_pending = false;       // frame step: show one frame while paused
+  bool stepped = false;            // paused on a stepped frame: resync audio on resume
+  double last_drift = 0;
+  bool eof_reached = false;
+
+  // --- main-thread state kept across files ----------------------------------------------------
+  std::vector<std::pair<std::pair<double, double>, bool>> seek_at;  // ((at, target), fired)
+  std::vector<std::pair<std::pair<double, std::string>, bool>> keys_at;
+  std::vector<std::pair<std::pair<double, std::string>, bool>> shots;
+  bool paused = false;
+  double pause_started = 0;
+  bool muted = false;
+  double volume = 100;             // percent
+  double speed = 1;
+  bool sub_visible = true;
+  double sub_delay = 0;
+  bool show_stats = false, show_help = false, show_files = false;
+  std::string osd_message;
+  double osd_until = 0;
+  bool force_controls_once = false;
+  LeaveReason leave_reason = LeaveReason::Quit;
+  int switch_to = -1;              // playlist entry to move to
 
   // ----------------------------------------------------------------------------------------
   void emit(const std::string& ev, nlohmann::json f = nlohmann::json::object()) {
     if (events) events->emit(ev, std::move(f));
+  }
+
+  void osd(const std::string& msg) {
+    osd_message = msg;
+    osd_until = now_seconds() + kOsdSeconds;
+    need_redraw = true;
   }
 
   double master_clock() const {
@@ -106,6 +187,8 @@ struct Player::Impl {
     const int s = serial.load();
     if (seeking) return seek_target;
     if (opts.no_sync && has_video) return std::isnan(last_pts) ? 0.0 : last_pts;
+    // Paused (or stepped) on a picture: the position is that picture's time.
+    if ((stepped || paused) && has_video && shown_serial == s && !std::isnan(last_pts)) return last_pts;
     double a = has_audio && ao ? ao->clock(s) : NAN;
     if (!std::isnan(a) && !audio_finished()) return std::max(0.0, a);
     double v = vclock.get(s);
@@ -117,17 +200,24 @@ struct Player::Impl {
     return std::isnan(last_pts) ? 0.0 : last_pts;
   }
 
+  // The time subtitles are shown for: the picture on screen, shifted by the subtitle delay.
+  double subtitle_time() const {
+    double t = has_video && !std::isnan(last_pts) && !seeking ? last_pts : position();
+    return t - sub_delay;
+  }
+
   // ---- seeking ---------------------------------------------------------------------------
-  void seek(double target, bool user) {
+  void seek(double target, bool user, int audio_stream = -2) {
     if (duration > 0) target = std::min(target, std::max(0.0, duration - 0.05));
     target = std::max(0.0, target);
     const int s = serial.load() + 1;
     serial = s;
     vfq->flush();
     afq->flush();
-    demuxer->request_seek(target, s);
+    demuxer->request_seek(target, s, audio_stream);
     seek_target = target;
     seeking = true;
+    eof_reached = false;
     if (user) {
       user_seek_pending = true;
       emit("seek_begin", {{"target", target}});
@@ -154,8 +244,30 @@ struct Player::Impl {
       pause_started = now_seconds();
     } else {
       frame_timer += now_seconds() - pause_started;
+      if (stepped) {
+        // Frames were stepped while the audio stood still: line the audio up with the picture.
+        stepped = false;
+        if (!std::isnan(last_pts) && demuxer) seek(last_pts, false);
+      }
     }
     need_redraw = true;
+  }
+
+  void set_speed(double s) {
+    speed = std::clamp(s, kMinSpeed, kMaxSpeed);
+    if (std::fabs(speed - 1.0) < 1e-3) speed = 1.0;
+    vclock.set_speed(speed);
+    if (adec) adec->set_speed(speed);
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "Speed %.2fx", speed);
+    osd(buf);
+  }
+
+  void apply_volume() {
+    if (!ao) return;
+    ao->set_muted(muted);
+    const double v = std::clamp(volume, 0.0, kMaxVolume) / 100.0;
+    ao->set_volume(v * v * v);  // perceived loudness: cubic, as mpv's software volume
   }
 
   // ---- presentation ----------------------------------------------------------------------
@@ -171,13 +283,16 @@ struct Player::Impl {
     if (paused) vclock.set_paused(true);
     last_pts = f.pts;
     last_duration = f.duration;
+    if (f.key && f.pos >= 0) last_key_pos = f.pos;
     shown_serial = s;
     {
       std::lock_guard<std::mutex> lk(stats_mu);
       ++stats.frames_shown;
       double a = master_clock();
-      if (!first_of_serial && !std::isnan(a) && played > 1.0)
-        stats.av_drift_max = std::max(stats.av_drift_max, std::fabs(f.pts - a));
+      if (!first_of_serial && !std::isnan(a)) {
+        last_drift = f.pts - a;
+        if (played > 1.0) stats.av_drift_max = std::max(stats.av_drift_max, std::fabs(last_drift));
+      }
     }
     if (first_of_serial) {
       seeking = false;
@@ -201,7 +316,7 @@ struct Player::Impl {
     double master = master_clock();
     double v = vclock.get(serial.load());
     if (std::isnan(master) || std::isnan(v)) return delay;
-    double diff = v - master;
+    double diff = (v - master) / speed;  // in wall seconds
     double thr = std::clamp(delay, kSyncMin, kSyncMax);
     if (std::fabs(diff) > 10.0) return delay;  // a discontinuity, not drift
     if (diff <= -thr) return std::max(0.0, delay + diff);
@@ -213,11 +328,9 @@ struct Player::Impl {
   // Shows the frame that is due, if any. Lowers *remaining to the time until the next one.
   void video_refresh(double* remaining) {
     for (;;) {
-      VideoFrame* front = nullptr;
       double pts = 0, dur = 0;
       int fserial = -1;
       if (!vfq->peek([&](VideoFrame& f) {
-            front = &f;
             pts = f.pts;
             dur = f.duration;
             fserial = f.serial;
@@ -236,7 +349,15 @@ struct Player::Impl {
         *remaining = 0;
         return;
       }
-      if (paused) return;
+      if (paused) {
+        if (!step_pending) return;
+        auto f = vfq->try_pop();
+        if (!f) return;
+        step_pending = false;
+        stepped = true;
+        present(*f);
+        return;
+      }
       if (opts.no_sync) {
         auto f = vfq->try_pop();
         if (!f) return;
@@ -246,7 +367,7 @@ struct Player::Impl {
       }
       double last_dur = pts - last_pts;
       if (std::isnan(last_dur) || last_dur <= 0 || last_dur > 10) last_dur = last_duration;
-      double delay = target_delay(last_dur);
+      double delay = target_delay(last_dur / speed);
       double now = now_seconds();
       if (now < frame_timer + delay) {
         *remaining = std::min(*remaining, frame_timer + delay - now);
@@ -255,7 +376,7 @@ struct Player::Impl {
       frame_timer += delay;
       if (delay > 0 && now - frame_timer > kSyncMax) frame_timer = now;
       // Late and another frame is waiting: drop this one to catch up.
-      if (vfq->count() > 1 && now > frame_timer + dur) {
+      if (vfq->count() > 1 && now > frame_timer + dur / speed) {
         vfq->try_pop();
         std::lock_guard<std::mutex> lk(stats_mu);
         ++stats.frames_dropped;
@@ -265,32 +386,34 @@ struct Player::Impl {
       auto f = vfq->try_pop();
       if (!f) return;
       present(*f);
-      (void)front;
       return;
     }
   }
 
   // ---- per-turn checks ---------------------------------------------------------------------
   // A trigger fires when playback passes its time (not when a seek jumps over it); AT 0
-  // fires right after the first frame. Each fires once.
-  void check_seek_at() {
+  // fires right after the first frame. Each fires once; one per turn.
+  void check_triggers() {
     if (!first_frame_done || seeking) {
-      seek_at_prev = -1;
+      trigger_prev = -1;
       return;
     }
     const double pos = position();
-    const double prev = seek_at_prev_serial == serial.load() ? seek_at_prev : -1;
-    seek_at_prev = pos;
-    seek_at_prev_serial = serial.load();
+    const double prev = trigger_prev_serial == serial.load() ? trigger_prev : -1;
+    trigger_prev = pos;
+    trigger_prev_serial = serial.load();
     for (auto& [sa, fired] : seek_at) {
-      if (fired) continue;
-      const bool crossed = sa.first <= 0 || (prev >= 0 && prev < sa.first && sa.first <= pos) ||
-                           (prev < 0 && std::fabs(pos - sa.first) < 1e-3);
-      if (crossed) {
-        fired = true;
-        seek(sa.second, true);
-        return;
-      }
+      if (fired || !crossed(sa.first, prev, pos)) continue;
+      fired = true;
+      seek(sa.second, true);
+      return;
+    }
+    for (auto& [ka, fired] : keys_at) {
+      if (fired || !crossed(ka.first, prev, pos)) continue;
+      fired = true;
+      if (overlay) overlay->poke();
+      if (auto c = command_for_key(ka.second)) apply(*c);
+      return;
     }
   }
 
@@ -301,7 +424,9 @@ struct Player::Impl {
       if (done || pos < shot.first) continue;
       done = true;
       vo->request_screenshot(shot.second);
+      force_controls_once = true;  // a screenshot shows the controls
       vo->redraw();
+      force_controls_once = false;
     }
   }
 
@@ -337,6 +462,190 @@ struct Player::Impl {
     return video_finished() && audio_finished();
   }
 
+  void drain_subtitles() {
+    if (!spq) return;
+    while (auto item = spq->try_pop()) {
+      if (item->kind != PacketItem::Kind::Data || !item->pkt) continue;
+      for (SubTrack& t : subs) {
+        if (t.stream == item->pkt->stream_index && t.dec) {
+          const size_t before = t.track ? t.track->event_count() : 0;
+          t.dec->decode(item->pkt.get(), start_offset, t.track.get());
+          if (&t == selected_sub() && t.track && t.track->event_count() != before && paused) need_redraw = true;
+        }
+      }
+    }
+  }
+
+  SubTrack* selected_sub() { return sub_sel >= 0 && sub_sel < int(subs.size()) ? &subs[size_t(sub_sel)] : nullptr; }
+
+  // ---- tracks ----------------------------------------------------------------------------------
+  std::string sub_label(int sel) const {
+    if (sel < 0 || sel >= int(subs.size())) return "Subtitles: off";
+    const SubTrack& t = subs[size_t(sel)];
+    return "Subtitles " + std::to_string(sel + 1) + "/" + std::to_string(subs.size()) + ": " +
+           track_title(t.lang, t.name, t.external ? "external" : t.codec);
+  }
+
+  void select_sub(int sel) {
+    if (sel < -1 || sel >= int(subs.size())) sel = -1;
+    sub_sel = sel;
+    osd(sub_label(sel));
+  }
+
+  void select_audio(int sel) {
+    if (!adec || !ao || sel < 0 || sel >= int(audio_streams.size())) return;
+    if (sel == audio_sel) {
+      osd(audio_label());
+      return;
+    }
+    const int stream = audio_streams[size_t(sel)];
+    // Stop the old decoder before the seek's Flush is queued, so the new one receives it.
+    adec->request_stop();
+    afq->flush();
+    adec.reset();
+    std::string err;
+    auto dec = std::make_unique<AudioDecoder>(afq.get(), ao->format());
+    if (!dec->open(demuxer->format(), stream, &err)) {
+      osd("Audio track " + std::to_string(sel + 1) + ": " + err);
+      dec = std::make_unique<AudioDecoder>(afq.get(), ao->format());
+      if (!dec->open(demuxer->format(), audio_streams[size_t(audio_sel)], &err)) return;
+      sel = audio_sel;
+    }
+    adec = std::move(dec);
+    adec->set_speed(speed);
+    if (opts_audio_tap()) adec->set_tap(audio_tap_adapter());
+    audio_sel = sel;
+    const double at = seeking ? seek_target : position();
+    seek(at, false, audio_streams[size_t(sel)]);
+    adec->start(apq.get(), &serial);
+    osd(audio_label());
+  }
+
+  std::string audio_label() const {
+    if (audio_sel < 0) return "Audio: none";
+    const AVStream* st = demuxer->format()->streams[audio_streams[size_t(audio_sel)]];
+    return "Audio " + std::to_string(audio_sel + 1) + "/" + std::to_string(audio_streams.size()) + ": " +
+           track_title(meta(st, "language"), meta(st, "title"), codec_display(st->codecpar->codec_id));
+  }
+
+  bool opts_audio_tap() const { return static_cast<bool>(opts.audio_tap); }
+  AudioDecoder::Tap audio_tap_adapter() {
+    const int rate = ao->format().sample_rate, channels = ao->format().channels;
+    auto tap = opts.audio_tap;
+    return [tap, rate, channels](const AudioChunk& c) {
+      tap(reinterpret_cast<const float*>(c.data.data()), c.data.size() / (sizeof(float) * channels), channels, rate);
+    };
+  }
+
+  // ---- commands --------------------------------------------------------------------------------
+  void apply(const Command& c) {
+    using K = Command::Kind;
+    switch (c.kind) {
+      case K::SeekAbsolute: seek(c.value, true); break;
+      case K::SeekRelative: seek_relative(c.value); break;
+      case K::SeekPercent:
+        if (duration > 0) seek(duration * std::clamp(c.value, 0.0, 100.0) / 100.0, true);
+        break;
+      case K::SetPause: set_paused(c.value != 0); break;
+      case K::TogglePause: set_paused(!paused); break;
+      case K::Quit:
+        leave_reason = LeaveReason::Quit;
+        quit = true;
+        break;
+      case K::QuitWatchLater:
+        leave_reason = LeaveReason::QuitWatchLater;
+        quit = true;
+        break;
+      case K::FrameStep:
+        if (!has_video) break;
+        set_paused(true);
+        step_pending = true;
+        break;
+      case K::FrameBackStep:
+        if (!has_video || std::isnan(last_pts)) break;
+        set_paused(true);
+        stepped = false;
+        seek(std::max(0.0, last_pts - last_duration - 0.001), true);
+        break;
+      case K::SpeedMultiply: set_speed(speed * c.value); break;
+      case K::SetSpeed: set_speed(c.value); break;
+      case K::ToggleFullscreen:
+        if (vo) vo->toggle_fullscreen();
+        break;
+      case K::ExitFullscreen:
+        if (show_help || show_files || show_stats) {
+          show_help = show_files = show_stats = false;
+        } else if (vo) {
+          vo->set_fullscreen(false);
+        }
+        break;
+      case K::ToggleMute:
+      case K::SetMute:
+        muted = c.kind == K::ToggleMute ? !muted : c.value != 0;
+        apply_volume();
+        osd(muted ? "Mute" : "Unmute");
+        break;
+      case K::VolumeAdd:
+      case K::SetVolume:
+        volume = std::clamp(c.kind == K::VolumeAdd ? volume + c.value : c.value, 0.0, kMaxVolume);
+        apply_volume();
+        osd("Volume " + std::to_string(static_cast<int>(std::lround(volume))) + "%" + (muted ? " (muted)" : ""));
+        break;
+      case K::CycleAudio:
+        if (audio_streams.size() > 1 && audio_sel >= 0) {
+          const int n = int(audio_streams.size());
+          select_audio(((audio_sel + (c.value < 0 ? -1 : 1)) % n + n) % n);
+        } else {
+          osd(audio_label());
+        }
+        break;
+      case K::SetAudioTrack: select_audio(static_cast<int>(c.value) - 1); break;
+      case K::CycleSub: {
+        // Through every track and "off": off, 1, 2, ..., n, off, ...
+        const int n = int(subs.size());
+        int pos = sub_sel + 1;  // 0 = off
+        pos = ((pos + (c.value < 0 ? -1 : 1)) % (n + 1) + (n + 1)) % (n + 1);
+        select_sub(pos - 1);
+        break;
+      }
+      case K::SetSubTrack: select_sub(static_cast<int>(c.value) - 1); break;
+      case K::ToggleSubVisibility:
+        sub_visible = !sub_visible;
+        osd(sub_visible ? "Subtitles visible" : "Subtitles hidden");
+        break;
+      case K::SubDelayAdd: {
+        sub_delay = std::round((sub_delay + c.value) * 1000) / 1000;
+        char buf[48];
+        std::snprintf(buf, sizeof buf, "Subtitle delay %+.0f ms", sub_delay * 1000);
+        osd(buf);
+        break;
+      }
+      case K::ToggleStats: show_stats = !show_stats; break;
+      case K::ToggleHelp: show_help = !show_help; break;
+      case K::ToggleFilePicker: show_files = !show_files; break;
+      case K::PlaylistNext:
+      case K::PlaylistPrev:
+      case K::PlaylistSelect: {
+        const int n = int(opts.playlist.size());
+        int to = c.kind == K::PlaylistNext ? playlist_pos + 1
+                 : c.kind == K::PlaylistPrev ? playlist_pos - 1
+                                             : static_cast<int>(c.value);
+        if (n <= 1 || !owner->open_entry) {
+          osd("No other file");
+        } else if (to < 0 || to >= n) {
+          osd(to < 0 ? "First file" : "Last file");
+        } else if (to != playlist_pos) {
+          switch_to = to;
+          leave_reason = LeaveReason::Switch;
+          show_files = false;
+        }
+        break;
+      }
+    }
+    need_redraw = true;
+  }
+
+  // ---- overlay -----------------------------------------------------------------------------------
   OverlaySnapshot snapshot() const {
     OverlaySnapshot snap;
     snap.position = position();
@@ -344,7 +653,64 @@ struct Player::Impl {
     snap.paused = paused;
     snap.muted = muted;
     snap.volume = volume;
-    snap.buffering = stalled || (seeking && first_frame_done) || !first_frame_done;
+    snap.speed = speed;
+    snap.buffering = stalled || seeking || !first_frame_done;
+    snap.buffering_what = !first_frame_done ? "opening" : seeking ? "seeking" : stalled ? "stalled" : "";
+    snap.buffered_until = demuxer ? demuxer->read_until(serial.load()) : -1;
+    snap.file_size = src ? src->size() : -1;
+    snap.read_head = demuxer ? demuxer->read_position() : -1;
+    if (duration > 0 && snap.file_size > 0) snap.byte_rate = double(snap.file_size) / duration;
+    snap.title = title;
+    AVFormatContext* fmt = demuxer ? demuxer->format() : nullptr;
+    if (fmt && has_video) {
+      const AVCodecParameters* par = fmt->streams[demuxer->video_stream()]->codecpar;
+      snap.video_codec = codec_name(fmt, demuxer->video_stream());
+      snap.width = par->width;
+      snap.height = par->height;
+      snap.fps = vdec ? vdec->frame_rate() : 0;
+    }
+    if (fmt && has_audio && audio_sel >= 0) {
+      const AVStream* st = fmt->streams[audio_streams[size_t(audio_sel)]];
+      char buf[96];
+      std::snprintf(buf, sizeof buf, "%s  %d Hz  %d ch", codec_name(fmt, audio_streams[size_t(audio_sel)]),
+                    st->codecpar->sample_rate, st->codecpar->ch_layout.nb_channels);
+      snap.audio_codec = buf;
+    }
+    {
+      std::lock_guard<std::mutex> lk(stats_mu);
+      snap.frames_dropped = stats.frames_dropped;
+    }
+    snap.av_drift = last_drift;
+    if (vpq) {
+      snap.video_packets = int(vpq->count());
+      snap.video_packets_max = int(vpq->max_count());
+    }
+    if (apq) {
+      snap.audio_packets = int(apq->count());
+      snap.audio_packets_max = int(apq->max_count());
+    }
+    if (vfq) {
+      snap.video_frames = int(vfq->count());
+      snap.video_frames_max = int(vfq->max_count());
+    }
+    for (size_t i = 0; fmt && i < audio_streams.size(); ++i) {
+      const AVStream* st = fmt->streams[audio_streams[i]];
+      snap.audio_tracks.push_back({int(i) + 1,
+                                   track_title(meta(st, "language"), meta(st, "title"), codec_display(st->codecpar->codec_id)),
+                                   int(i) == audio_sel});
+    }
+    for (size_t i = 0; i < subs.size(); ++i)
+      snap.sub_tracks.push_back({int(i) + 1, track_title(subs[i].lang, subs[i].name, subs[i].external ? "external" : subs[i].codec),
+                                 int(i) == sub_sel});
+    snap.sub_visible = sub_visible;
+    snap.sub_delay = sub_delay;
+    if (opts.playlist.size() > 1)
+      for (size_t i = 0; i < opts.playlist.size(); ++i)
+        snap.playlist.push_back({opts.playlist[i], int(i) == playlist_pos});
+    snap.show_stats = show_stats;
+    snap.show_help = show_help;
+    snap.show_files = show_files;
+    if (now_seconds() < osd_until) snap.osd_message = osd_message;
     if (owner->decorate) owner->decorate(snap);
     return snap;
   }
@@ -352,40 +718,27 @@ struct Player::Impl {
   void draw_overlay() {
     if (!overlay) return;
     OverlaySnapshot snap = snapshot();
-    for (const OverlayCommand& c : overlay->draw(snap)) {
-      if (c.kind == OverlayCommand::Kind::SeekAbsolute) seek(c.value, true);
-      else if (c.kind == OverlayCommand::Kind::TogglePause) set_paused(!paused);
-    }
+    const bool force = force_controls_once || paused || snap.buffering;
+    for (const Command& c : overlay->draw(snap, force)) apply(c);
   }
 
-  void handle_key(const SDL_KeyboardEvent& k) {
-    const bool shift = k.keysym.mod & KMOD_SHIFT;
-    switch (k.keysym.sym) {
-      case SDLK_q: quit = true; break;
-      case SDLK_ESCAPE: quit = true; break;
-      case SDLK_SPACE:
-      case SDLK_p: set_paused(!paused); break;
-      case SDLK_LEFT: seek_relative(shift ? -1 : -5); break;
-      case SDLK_RIGHT: seek_relative(shift ? 1 : 5); break;
-      case SDLK_UP: seek_relative(shift ? 5 : 60); break;
-      case SDLK_DOWN: seek_relative(shift ? -5 : -60); break;
-      case SDLK_f: vo->toggle_fullscreen(); break;
-      case SDLK_m:
-        muted = !muted;
-        if (ao) ao->set_muted(muted);
-        break;
-      case SDLK_9:
-      case SDLK_KP_DIVIDE:
-        volume = std::max(0.0, volume - kVolumeStep);
-        if (ao) ao->set_volume(volume);
-        break;
-      case SDLK_0:
-      case SDLK_KP_MULTIPLY:
-        volume = std::min(1.3, volume + kVolumeStep);
-        if (ao) ao->set_volume(volume);
-        break;
-      default: break;
+  const RgbaImage* subtitle_image(const VideoRect& rect, int* max_y) {
+    SubTrack* t = selected_sub();
+    if (!sub_engine || !t || !t->track || !sub_visible) return nullptr;
+    if (overlay) {
+      const float top = overlay->panel_top();
+      if (top >= 0) *max_y = static_cast<int>(top) - 4;
     }
+    const int vw = vo->picture_width(), vh = vo->picture_height();
+    const RgbaImage& img = sub_engine->render(t->track.get(), subtitle_time(), rect.w, rect.h, vw, vh);
+    return &img;
+  }
+
+  // ---- input -------------------------------------------------------------------------------------
+  void key(const std::string& name) {
+    if (name.empty()) return;
+    if (overlay) overlay->poke();
+    if (auto c = command_for_key(name)) apply(*c);
     need_redraw = true;
   }
 
@@ -398,19 +751,39 @@ struct Player::Impl {
         continue;
       }
       switch (e.type) {
-        case SDL_QUIT: quit = true; break;
+        case SDL_QUIT:
+          leave_reason = LeaveReason::Quit;
+          quit = true;
+          break;
         case SDL_KEYDOWN:
-          if (overlay) overlay->poke();
-          handle_key(e.key);
+          key(key_name(e.key.keysym.sym, e.key.keysym.mod));
+          break;
+        case SDL_TEXTINPUT:
+          for (const char* p = e.text.text; *p; ++p) {
+            const unsigned char ch = static_cast<unsigned char>(*p);
+            if (ch == ' ') continue;  // named SPACE by the key-down event
+            if (ch < 0x80) {
+              key(std::string(1, static_cast<char>(ch)));
+            } else {
+              key(p);  // one non-ASCII character: the rest of the text
+              break;
+            }
+          }
           break;
         case SDL_MOUSEBUTTONDOWN:
-          if (e.button.button == SDL_BUTTON_LEFT && e.button.clicks == 2) vo->toggle_fullscreen();
+          if (e.button.button == SDL_BUTTON_LEFT && e.button.clicks == 2) apply({Command::Kind::ToggleFullscreen, 0});
+          if (e.button.button == SDL_BUTTON_RIGHT) apply({Command::Kind::TogglePause, 0});
           need_redraw = true;
           break;
-        case SDL_MOUSEMOTION: need_redraw = true; break;
+        case SDL_MOUSEWHEEL:
+          if (e.wheel.y != 0) key(e.wheel.y > 0 ? "WHEEL_UP" : "WHEEL_DOWN");
+          break;
+        case SDL_MOUSEMOTION:
+          if (overlay) overlay->poke();
+          need_redraw = true;
+          break;
         case SDL_WINDOWEVENT:
-          if (e.window.event == SDL_WINDOWEVENT_EXPOSED ||
-              e.window.event == SDL_WINDOWEVENT_SIZE_CHANGED)
+          if (e.window.event == SDL_WINDOWEVENT_EXPOSED || e.window.event == SDL_WINDOWEVENT_SIZE_CHANGED)
             need_redraw = true;
           break;
         default: break;
@@ -419,73 +792,136 @@ struct Player::Impl {
   }
 
   void drain_inbox() {
-    std::vector<Player::Command> cmds;
+    std::vector<Command> cmds;
     {
       std::lock_guard<std::mutex> lk(inbox_mu);
       cmds.swap(inbox);
     }
-    for (const Player::Command& c : cmds) {
-      switch (c.kind) {
-        case Player::Command::Kind::SeekAbsolute: seek(c.value, true); break;
-        case Player::Command::Kind::SeekRelative: seek_relative(c.value); break;
-        case Player::Command::Kind::SetPause: set_paused(c.value != 0); break;
-        case Player::Command::Kind::TogglePause: set_paused(!paused); break;
-        case Player::Command::Kind::Quit: quit = true; break;
-      }
-    }
+    for (const Command& c : cmds) apply(c);
   }
 
-  void teardown() {
-    if (vpq) vpq->abort();
-    if (apq) apq->abort();
-    if (vfq) vfq->abort();
-    if (afq) afq->abort();
-    if (demuxer) demuxer->stop();
-    if (ao) ao->stop();
-    vdec.reset();
-    adec.reset();
-    overlay.reset();
-    vo.reset();
-    ao.reset();
-    {
-      std::lock_guard<std::mutex> lk(demux_mu);
-      demuxer.reset();
+  void publish_properties() {
+    Player::Properties p;
+    p.time_pos = position();
+    p.duration = duration;
+    p.percent_pos = duration > 0 ? std::clamp(p.time_pos / duration * 100, 0.0, 100.0) : 0;
+    p.pause = paused;
+    p.mute = muted;
+    p.seeking = seeking;
+    p.buffering = stalled || seeking || !first_frame_done;
+    p.eof_reached = eof_reached;
+    p.fullscreen = vo && vo->fullscreen();
+    p.idle = !demuxer;
+    p.volume = volume;
+    p.speed = speed;
+    p.sub_delay = sub_delay;
+    p.sub_visibility = sub_visible;
+    p.aid = audio_sel >= 0 && has_audio ? audio_sel + 1 : 0;
+    p.sid = sub_sel >= 0 ? sub_sel + 1 : 0;
+    AVFormatContext* fmt = demuxer ? demuxer->format() : nullptr;
+    for (size_t i = 0; fmt && i < audio_streams.size(); ++i) {
+      const AVStream* st = fmt->streams[audio_streams[i]];
+      p.tracks.push_back({"audio", int(i) + 1, meta(st, "title"), meta(st, "language"),
+                          avcodec_get_name(st->codecpar->codec_id), false, int(i) == audio_sel && has_audio,
+                          (st->disposition & AV_DISPOSITION_DEFAULT) != 0});
     }
-    if (hash_file) {
-      std::fclose(hash_file);
-      hash_file = nullptr;
-    }
+    for (size_t i = 0; i < subs.size(); ++i)
+      p.tracks.push_back({"sub", int(i) + 1, subs[i].name, subs[i].lang, subs[i].codec, subs[i].external,
+                          int(i) == sub_sel, subs[i].default_track});
+    p.filename = title;
+    p.playlist_pos = playlist_pos;
+    p.playlist_count = static_cast<int>(std::max<size_t>(1, opts.playlist.size()));
+    if (const SubTrack* t = sub_sel >= 0 && sub_sel < int(subs.size()) ? &subs[size_t(sub_sel)] : nullptr)
+      if (t->track && sub_visible) p.sub_text = t->track->text_at(subtitle_time());
+    std::lock_guard<std::mutex> lk(props_mu);
+    props = std::move(p);
   }
 
+  // ---- files ---------------------------------------------------------------------------------------
+  void reset_file_state() {
+    duration = -1;
+    has_video = has_audio = false;
+    vclock.reset();
+    vclock.set_speed(speed);
+    frame_timer = 0;
+    last_pts = NAN;
+    last_duration = 0.04;
+    last_key_pos = -1;
+    shown_serial = -1;
+    first_frame_done = false;
+    user_seek_pending = false;
+    seek_target = 0;
+    seeking = false;
+    trigger_prev = -1;
+    trigger_prev_serial = -1;
+    played = 0;
+    start = 0;
+    waiting_since = -1;
+    stalled = false;
+    need_redraw = true;
+    step_pending = stepped = false;
+    last_drift = 0;
+    eof_reached = false;
+    switch_to = -1;
+    leave_reason = LeaveReason::Quit;
+    subs.clear();
+    sub_sel = -1;
+    audio_streams.clear();
+    audio_sel = -1;
+  }
+
+  struct FileSpec {
+    double start = 0;
+    bool start_is_percent = false;
+    int64_t prefetch_pos = -1, prefetch_len = 0;
+    std::vector<ExternalSub> subs;
+  };
+
+  bool open_file(const FileSpec& spec, std::string* error);
+  void close_file(Player::Leave* leave);
+  LeaveReason play_loop();
+  void teardown();
   int run(std::string* error);
 };
 
-int Player::Impl::run(std::string* error) {
-  auto fail = [&](const std::string& msg) {
-    *error = msg;
-    teardown();
-    return 1;
-  };
+bool Player::Impl::open_file(const FileSpec& spec, std::string* error) {
+  reset_file_state();
   {
     std::lock_guard<std::mutex> lk(demux_mu);
     demuxer = std::make_unique<Demuxer>(src);
   }
-  if (quit) return fail("interrupted");
+  if (quit) {
+    *error = "interrupted";
+    return false;
+  }
+  // The bytes of a remembered position are wanted as soon as the container's header.
+  if (spec.prefetch_pos >= 0 && spec.prefetch_len > 0) src->prefetch(spec.prefetch_pos, spec.prefetch_len);
   std::string err;
-  if (!demuxer->open(&err)) return fail(quit ? "interrupted" : err);
+  if (!demuxer->open(&err, opts.aid)) {
+    *error = quit ? "interrupted" : err;
+    return false;
+  }
   AVFormatContext* fmt = demuxer->format();
   duration = demuxer->duration();
+  start_offset = demuxer->start_offset();
   has_video = demuxer->video_stream() >= 0;
   has_audio = demuxer->audio_stream() >= 0;
+  audio_streams = demuxer->audio_streams();
+  for (size_t i = 0; i < audio_streams.size(); ++i)
+    if (audio_streams[i] == demuxer->audio_stream()) audio_sel = int(i);
 
   vpq = std::make_unique<PacketQueue>(600, 24u << 20);
   apq = std::make_unique<PacketQueue>(1200, 4u << 20);
+  spq = std::make_unique<PacketQueue>(4000, 8u << 20);
   vfq = std::make_unique<VideoFrameQueue>(6, 0);
 
   if (has_video) {
     vdec = std::make_unique<VideoDecoder>(vfq.get());
     if (!vdec->open(fmt, demuxer->video_stream(), &err)) {
-      if (!has_audio) return fail(err);
+      if (!has_audio) {
+        *error = err;
+        return false;
+      }
       if (!opts.quiet) std::fprintf(stderr, "cine: warning: %s; playing audio only\n", err.c_str());
       has_video = false;
       vdec.reset();
@@ -493,7 +929,6 @@ int Player::Impl::run(std::string* error) {
   }
   AudioFormat afmt;
   if (has_audio) {
-    adec = std::make_unique<AudioDecoder>(nullptr, afmt);  // replaced once the output is known
     AVCodecParameters* par = fmt->streams[demuxer->audio_stream()]->codecpar;
     afmt.sample_rate = par->sample_rate > 0 ? par->sample_rate : 48000;
     afmt.channels = std::clamp(par->ch_layout.nb_channels, 1, 2);
@@ -508,7 +943,10 @@ int Player::Impl::run(std::string* error) {
     afq = std::make_unique<AudioChunkQueue>(256, static_cast<size_t>(afmt.bytes_per_second() / 2));
     adec = std::make_unique<AudioDecoder>(afq.get(), afmt);
     if (!adec->open(fmt, demuxer->audio_stream(), &err)) {
-      if (!has_video) return fail(err);
+      if (!has_video) {
+        *error = err;
+        return false;
+      }
       if (!opts.quiet) std::fprintf(stderr, "cine: warning: %s; playing without sound\n", err.c_str());
       has_audio = false;
       adec.reset();
@@ -516,60 +954,163 @@ int Player::Impl::run(std::string* error) {
     }
   }
   if (!afq) afq = std::make_unique<AudioChunkQueue>(1, 0);
+  if (adec) {
+    adec->set_speed(speed);
+    if (opts.audio_tap) adec->set_tap(audio_tap_adapter());
+  }
+
+  // Subtitles: every embedded text/bitmap stream, then the external files.
+  for (int idx : demuxer->subtitle_streams()) {
+    const AVStream* st = fmt->streams[idx];
+    SubTrack t;
+    t.stream = idx;
+    t.name = meta(st, "title");
+    t.lang = meta(st, "language");
+    t.codec = codec_display(st->codecpar->codec_id);
+    t.default_track = (st->disposition & (AV_DISPOSITION_DEFAULT | AV_DISPOSITION_FORCED)) != 0;
+    t.dec = std::make_unique<SubtitleDecoder>();
+    std::string serr;
+    if (!t.dec->open(st, &serr)) continue;
+    subs.push_back(std::move(t));
+  }
+  if (!subs.empty() || !spec.subs.empty()) {
+    sub_engine = std::make_unique<SubtitleEngine>(demuxer->attached_fonts());
+    for (SubTrack& t : subs) t.track = sub_engine->new_track(t.dec->header());
+    for (const ExternalSub& x : spec.subs) {
+      std::string serr;
+      auto track = sub_engine->load(x.data.empty() ? x.path : x.name, x.data, &serr);
+      if (!track) {
+        if (!opts.quiet) std::fprintf(stderr, "cine: warning: %s\n", serr.c_str());
+        continue;
+      }
+      SubTrack t;
+      t.name = base_name(x.name.empty() ? x.path : x.name);
+      t.codec = "external";
+      t.external = true;
+      t.track = std::move(track);
+      subs.push_back(std::move(t));
+    }
+  }
+  // --sid, else an external file (given or found beside the video), else a default-flagged track.
+  if (opts.sid > 0) {
+    sub_sel = opts.sid <= int(subs.size()) ? opts.sid - 1 : -1;
+  } else if (opts.sid == 0) {
+    for (size_t i = 0; i < subs.size() && sub_sel < 0; ++i)
+      if (subs[i].external) sub_sel = int(i);
+    for (size_t i = 0; i < subs.size() && sub_sel < 0; ++i)
+      if (subs[i].default_track) sub_sel = int(i);
+  }
 
   nlohmann::json opened = {{"duration", duration > 0 ? nlohmann::json(duration) : nlohmann::json()},
                            {"video_codec", has_video ? nlohmann::json(codec_name(fmt, demuxer->video_stream())) : nlohmann::json()},
                            {"audio_codec", has_audio ? nlohmann::json(codec_name(fmt, demuxer->audio_stream())) : nlohmann::json()}};
   emit("opened", opened);
 
-  // Outputs.
-  if (has_video && opts.video_window) {
+  // Outputs: the window stays from one file to the next.
+  if (has_video && opts.video_window && !(vo && vo->is_window())) {
     AVCodecParameters* par = fmt->streams[demuxer->video_stream()]->codecpar;
-    vo = VideoOut::create_sdl(opts.title.empty() ? "Cine" : opts.title, par->width, par->height, &err);
-    if (!vo) return fail(err);
+    vo = VideoOut::create_sdl(title.empty() ? "Cine" : title, par->width, par->height, &err);
+    if (!vo) {
+      *error = err;
+      return false;
+    }
     overlay = std::make_unique<Overlay>(vo->window(), vo->renderer());
     vo->set_overlay_hook([this] { draw_overlay(); });
+    vo->set_subtitle_hook([this](const VideoRect& r, int* max_y) { return subtitle_image(r, max_y); });
+    SDL_StartTextInput();
     overlay->poke();
-  } else {
+  } else if (!vo) {
     vo = VideoOut::create_null();
   }
+  if (vo->is_window()) vo->set_title(title.empty() ? "Cine" : title);
   if (!opts.frame_hash_file.empty() && vdec) {
-    hash_file = std::fopen(opts.frame_hash_file.c_str(), "w");
-    if (!hash_file) return fail("cannot write '" + opts.frame_hash_file + "'");
+    if (!hash_file) hash_file = std::fopen(opts.frame_hash_file.c_str(), "w");
+    if (!hash_file) {
+      *error = "cannot write '" + opts.frame_hash_file + "'";
+      return false;
+    }
     vdec->set_hash_file(hash_file);
   }
-  if (ao && has_audio) ao->set_volume(volume);
-
-  for (auto& sa : opts.seek_at) seek_at.push_back({sa, false});
-  for (auto& sh : opts.screenshots) shots.push_back({sh, false});
+  apply_volume();
+  if (ao && paused) ao->set_paused(true);
+  if (paused) vclock.set_paused(true);
 
   // Start position: seek before the threads start so the first packets already belong to it.
-  double start = opts.start_is_percent ? (duration > 0 ? duration * opts.start / 100.0 : 0) : opts.start;
+  start = spec.start_is_percent ? (duration > 0 ? duration * spec.start / 100.0 : 0) : spec.start;
   if (start > 0) {
     if (duration > 0) start = std::min(start, std::max(0.0, duration - 0.05));
-    serial = 1;
-    demuxer->request_seek(start, 1);
+    serial = serial.load() + 1;
+    demuxer->request_seek(start, serial.load());
     seek_target = start;
     seeking = true;
   }
 
-  demuxer->start(has_video ? vpq.get() : nullptr, has_audio ? apq.get() : nullptr);
+  demuxer->start(has_video ? vpq.get() : nullptr, has_audio ? apq.get() : nullptr, subs.empty() ? nullptr : spq.get());
   if (has_video) vdec->start(vpq.get(), &serial);
   if (has_audio) {
     adec->start(apq.get(), &serial);
     ao->start(afq.get(), &serial);
   }
+  return true;
+}
 
+void Player::Impl::close_file(Player::Leave* leave) {
+  const double pos = position();
+  if (vpq) vpq->abort();
+  if (apq) apq->abort();
+  if (spq) spq->abort();
+  if (vfq) vfq->abort();
+  if (afq) afq->abort();
+  if (demuxer) demuxer->stop();
+  if (ao) ao->stop();
+  if (leave) {
+    leave->playlist_pos = playlist_pos;
+    leave->position = pos;
+    leave->duration = duration;
+    // The reader has stopped: the container's index may be read from this thread now.
+    int64_t kp = demuxer ? demuxer->keyframe_pos(pos) : -1;
+    leave->byte_pos = kp >= 0 ? kp : last_key_pos;
+  }
+  vdec.reset();
+  adec.reset();
+  ao.reset();
+  subs.clear();
+  sub_engine.reset();
+  {
+    std::lock_guard<std::mutex> lk(demux_mu);
+    demuxer.reset();
+  }
+  vpq.reset();
+  apq.reset();
+  spq.reset();
+  vfq.reset();
+  afq.reset();
+  owned_src.reset();
+}
+
+void Player::Impl::teardown() {
+  close_file(nullptr);
+  overlay.reset();
+  vo.reset();
+  if (hash_file) {
+    std::fclose(hash_file);
+    hash_file = nullptr;
+  }
+}
+
+LeaveReason Player::Impl::play_loop() {
   last_progress = now_seconds();
-  int code = 0;
-  while (!quit) {
+  while (!quit && switch_to < 0) {
     double remaining = 0.01;
     handle_events();
     drain_inbox();
-    if (quit) break;
-    check_seek_at();
-    if (has_video) video_refresh(&remaining);
-    else if (!seeking || (has_audio && ao->started(serial.load()))) {
+    if (quit || switch_to >= 0) break;
+    drain_subtitles();
+    check_triggers();
+    if (quit || switch_to >= 0) break;
+    if (has_video) {
+      video_refresh(&remaining);
+    } else if (!seeking || (has_audio && ao->started(serial.load()))) {
       if (seeking && has_audio && ao->started(serial.load())) {
         seeking = false;
         if (!first_frame_done) {
@@ -594,19 +1135,25 @@ int Player::Impl::run(std::string* error) {
       last_tick = now;
       if (owner->on_tick) owner->on_tick(position(), stalled || seeking);
     }
-    if (opts.frames >= 0 && stats.frames_shown >= opts.frames) break;
-    if (opts.length >= 0 && played >= opts.length) break;
-    if (!has_video && opts.length >= 0 && first_frame_done && position() >= start + opts.length) break;
-    std::string fatal = demuxer->fatal_error();
+    publish_properties();
+    if (opts.frames >= 0 && stats.frames_shown >= opts.frames) return LeaveReason::Limit;
+    if (opts.length >= 0 && played >= opts.length) return LeaveReason::Limit;
+    if (!has_video && opts.length >= 0 && first_frame_done && position() >= start + opts.length)
+      return LeaveReason::Limit;
     if (at_end()) {
+      std::string fatal = demuxer->fatal_error();
       if (!fatal.empty()) {
         emit("error", {{"message", fatal}});
         if (!opts.quiet) std::fprintf(stderr, "cine: %s\n", fatal.c_str());
       }
+      eof_reached = true;
+      publish_properties();
       emit("eof");
-      break;
+      return fatal.empty() ? LeaveReason::Eof : LeaveReason::Error;
     }
-    if (vo->is_window() && (need_redraw || (overlay && overlay->visible() && now - last_redraw > 1.0 / 30))) {
+    const bool osd_live = !osd_message.empty() && now < osd_until + 0.1;
+    const bool animated = (overlay && overlay->visible()) || osd_live || stalled || seeking || show_stats;
+    if (vo->is_window() && (need_redraw || (animated && now - last_redraw > 1.0 / 30))) {
       need_redraw = false;
       vo->redraw();
       last_redraw = now;
@@ -622,8 +1169,93 @@ int Player::Impl::run(std::string* error) {
       }
     }
   }
+  return switch_to >= 0 ? LeaveReason::Switch : leave_reason;
+}
+
+int Player::Impl::run(std::string* error) {
+  for (auto& sa : opts.seek_at) seek_at.push_back({sa, false});
+  for (auto& ka : opts.keys_at) keys_at.push_back({ka, false});
+  for (auto& sh : opts.screenshots) shots.push_back({sh, false});
+  playlist_pos = std::clamp(opts.playlist_pos, 0, std::max(0, int(opts.playlist.size()) - 1));
+  title = opts.title;
+  FileSpec spec;
+  spec.start = opts.start;
+  spec.start_is_percent = opts.start_is_percent;
+  spec.prefetch_pos = opts.prefetch_pos;
+  spec.prefetch_len = opts.prefetch_len;
+  spec.subs = opts.subs;
+  if (opts.speed != 1.0) speed = std::clamp(opts.speed, kMinSpeed, kMaxSpeed);
+  bool first = true;
+  int back_to = -1;  // entry to return to when opening another one failed
+  for (;;) {
+    std::string err;
+    if (!open_file(spec, &err)) {
+      if (first || err == "interrupted" || back_to < 0 || !owner->open_entry) {
+        *error = err;
+        teardown();
+        return 1;
+      }
+      // A later file failed: report it and go back to the one the user left.
+      emit("error", {{"message", err}});
+      if (!opts.quiet) std::fprintf(stderr, "cine: %s\n", err.c_str());
+      close_file(nullptr);
+      NextFile nf;
+      std::string err2;
+      if (!owner->open_entry(back_to, &nf, &err2)) {
+        *error = err2;
+        teardown();
+        return 1;
+      }
+      playlist_pos = back_to;
+      back_to = -1;
+      owned_src = std::move(nf.source);
+      src = owned_src.get();
+      title = nf.title;
+      spec = FileSpec{};
+      spec.start = nf.start;
+      spec.prefetch_pos = nf.prefetch_pos;
+      spec.prefetch_len = nf.prefetch_len;
+      spec.subs = std::move(nf.subs);
+      osd("Could not open that file");
+      continue;
+    }
+    first = false;
+    back_to = -1;
+    const LeaveReason reason = play_loop();
+    const int next = switch_to;
+    Player::Leave leave;
+    leave.reason = reason;
+    close_file(&leave);
+    if (owner->on_leave) owner->on_leave(leave);
+    if (reason != LeaveReason::Switch || quit) break;
+    NextFile nf;
+    std::string oerr;
+    if (!owner->open_entry(next, &nf, &oerr) || !nf.source) {
+      emit("error", {{"message", oerr}});
+      if (!opts.quiet) std::fprintf(stderr, "cine: %s\n", oerr.c_str());
+      if (!owner->open_entry(leave.playlist_pos, &nf, &oerr) || !nf.source) {
+        *error = oerr;
+        teardown();
+        return 1;
+      }
+      nf.start = leave.position;
+    } else {
+      back_to = leave.playlist_pos;
+      playlist_pos = next;
+    }
+    owned_src = std::move(nf.source);
+    src = owned_src.get();
+    title = nf.title;
+    spec = FileSpec{};
+    spec.start = nf.start;
+    spec.prefetch_pos = nf.prefetch_pos;
+    spec.prefetch_len = nf.prefetch_len;
+    spec.subs = std::move(nf.subs);
+    int cur = playlist_pos + 1;
+    osd("File " + std::to_string(cur) + "/" + std::to_string(opts.playlist.size()) + ": " + base_name(title));
+  }
   teardown();
-  return code;
+  return 0;
 }
 
 Player::Player(streaming::ByteSource* source, PlayerOptions opts, EventSink* events)
@@ -650,6 +1282,11 @@ void Player::post(Command c) {
 Player::Stats Player::stats() const {
   std::lock_guard<std::mutex> lk(impl_->stats_mu);
   return impl_->stats;
+}
+
+Player::Properties Player::properties() const {
+  std::lock_guard<std::mutex> lk(impl_->props_mu);
+  return impl_->props;
 }
 
 }  // namespace player

@@ -1,6 +1,7 @@
 // Player: the facade that opens a ByteSource, runs demux/decode threads and the outputs, and
-// drives playback from the main thread (sync, seeks, keys, overlay, stats events).
-// It knows nothing of torrents: swarm details reach it only through the decorate hook.
+// drives playback from the main thread (sync, seeks, keys, overlay, subtitles, tracks, files of a
+// playlist, stats events). It knows nothing of torrents: swarm details and the opening of other
+// files reach it only through the hooks below, filled by the wiring layer.
 #pragma once
 
 #include <atomic>
@@ -10,16 +11,26 @@
 #include <utility>
 #include <vector>
 
+#include "player/commands.h"
 #include "player/events.h"
-#include "player/overlay.h"
+#include "player/overlay_model.h"
+#include "player/watch_later.h"
 #include "streaming/byte_source.h"
 
 namespace player {
+
+// A subtitle file to show next to the media's own tracks.
+struct ExternalSub {
+  std::string name;  // for the track list (a file name)
+  std::string path;  // read from here when `data` is empty
+  std::string data;  // the file's bytes (a file fetched from a torrent)
+};
 
 struct PlayerOptions {
   double start = 0;                 // seconds, or percent with start_is_percent
   bool start_is_percent = false;
   std::vector<std::pair<double, double>> seek_at;  // (at, target) seconds; at 0 = after 1st frame
+  std::vector<std::pair<double, std::string>> keys_at;  // (at, key name): act as if pressed
   int64_t frames = -1;              // quit after this many shown frames
   double length = -1;               // quit after this much playback (s)
   bool video_window = true;         // false: null video output
@@ -29,9 +40,29 @@ struct PlayerOptions {
   std::string frame_hash_file;      // write per-frame checksums (tests)
   std::vector<std::pair<double, std::string>> screenshots;  // (time, BMP path)
   bool quiet = false;               // no warnings on stderr
+  double speed = 1.0;
+  int aid = 0;                      // audio track (1-based); 0 auto, -1 none
+  int sid = 0;                      // subtitle track (1-based, embedded then external); 0 auto, -1 none
+  std::vector<ExternalSub> subs;    // external subtitles of the first file
+  // Asked of the source before the container is opened (the resume position's bytes).
+  int64_t prefetch_pos = -1, prefetch_len = 0;
+  std::vector<std::string> playlist;  // names of the files the user can move between
+  int playlist_pos = 0;               // the first file's entry
+  // Tests: sees the decoded audio (float, interleaved) on the audio decoder's thread.
+  std::function<void(const float* samples, size_t frames, int channels, int rate)> audio_tap;
 };
 
-// Thread contract: run() on the main thread (SDL needs it); request_quit() from any thread.
+// What the wiring layer hands over when the user moves to another playlist entry.
+struct NextFile {
+  std::unique_ptr<streaming::ByteSource> source;
+  std::string title;
+  double start = 0;                 // seconds (a remembered position), 0 = from the beginning
+  int64_t prefetch_pos = -1, prefetch_len = 0;
+  std::vector<ExternalSub> subs;
+};
+
+// Thread contract: run() on the main thread (SDL needs it), and the hooks are called there;
+// request_quit(), post(), properties() and stats() from any thread.
 class Player {
  public:
   Player(streaming::ByteSource* source, PlayerOptions opts, EventSink* events);
@@ -44,16 +75,25 @@ class Player {
   void request_quit();
 
   // Any thread: queue a command for the main loop (taken within ~10 ms, even mid-seek).
-  struct Command {
-    enum class Kind { SeekAbsolute, SeekRelative, SetPause, TogglePause, Quit } kind;
-    double value = 0;
-  };
+  using Command = player::Command;
   void post(Command c);
 
-  // Filled by the wiring layer each time the overlay is drawn (swarm status, piece ranges).
+  // Filled by the wiring layer each time the overlay is drawn (the swarm part of the snapshot).
   std::function<void(OverlaySnapshot&)> decorate;
   // Called on the main thread about 4 times a second with the playback position (seconds).
   std::function<void(double position, bool buffering)> on_tick;
+
+  // Called when playback of a file ends for any reason, after its pipeline stopped.
+  struct Leave {
+    int playlist_pos = 0;
+    LeaveReason reason = LeaveReason::Quit;
+    double position = 0, duration = -1;
+    int64_t byte_pos = -1;  // keyframe to read from to resume at `position`, -1 unknown
+  };
+  std::function<void(const Leave&)> on_leave;
+  // Opens playlist entry `index` (the previous file's source is no longer read). False + *error
+  // when it cannot; the player then goes back to the entry it left.
+  std::function<bool(int index, NextFile* out, std::string* error)> open_entry;
 
   struct Stats {
     int64_t frames_shown = 0;
@@ -61,6 +101,27 @@ class Player {
     double av_drift_max = 0;  // largest |video - audio| at presentation after sync settled
   };
   Stats stats() const;
+
+  // A consistent copy of the playback state (names follow mpv's properties), for IPC.
+  struct Track {
+    std::string type;   // "audio" | "sub"
+    int id = 0;         // 1-based within its type
+    std::string title, lang, codec;
+    bool external = false, selected = false, default_track = false;
+  };
+  struct Properties {
+    double time_pos = 0, duration = -1, percent_pos = 0;
+    bool pause = false, mute = false, seeking = false, buffering = false;
+    bool eof_reached = false, fullscreen = false, idle = true;
+    double volume = 100, speed = 1, sub_delay = 0;
+    bool sub_visibility = true;
+    int aid = 0, sid = 0;  // 0: none
+    std::vector<Track> tracks;
+    std::string filename;
+    int playlist_pos = 0, playlist_count = 0;
+    std::vector<std::string> sub_text;  // the subtitle lines shown now
+  };
+  Properties properties() const;
 
  private:
   struct Impl;

@@ -2,6 +2,8 @@
 
 #include <SDL2/SDL.h>
 
+#include "player/subtitles.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -26,6 +28,7 @@ class SdlVideoOut : public VideoOut {
   ~SdlVideoOut() override {
     sws_freeContext(sws_);
     av_frame_free(&converted_);
+    if (sub_texture_) SDL_DestroyTexture(sub_texture_);
     if (texture_) SDL_DestroyTexture(texture_);
     if (renderer_) SDL_DestroyRenderer(renderer_);
     if (window_) SDL_DestroyWindow(window_);
@@ -64,10 +67,19 @@ class SdlVideoOut : public VideoOut {
   SDL_Window* window() const override { return window_; }
   SDL_Renderer* renderer() const override { return renderer_; }
   void set_title(const std::string& t) override { SDL_SetWindowTitle(window_, t.c_str()); }
-  void toggle_fullscreen() override {
-    fullscreen_ = !fullscreen_;
+  void toggle_fullscreen() override { set_fullscreen(!fullscreen_); }
+  void set_fullscreen(bool on) override {
+    if (on == fullscreen_) return;
+    fullscreen_ = on;
     SDL_SetWindowFullscreen(window_, fullscreen_ ? SDL_WINDOW_FULLSCREEN_DESKTOP : 0);
   }
+  bool fullscreen() const override { return fullscreen_; }
+  int picture_width() const override {
+    if (tex_w_ <= 0) return 0;
+    double sar = sar_.num > 0 && sar_.den > 0 ? av_q2d(sar_) : 1.0;
+    return static_cast<int>(tex_w_ * sar + 0.5);
+  }
+  int picture_height() const override { return tex_h_; }
 
   void present(const AVFrame* f) override {
     upload(f);
@@ -77,10 +89,9 @@ class SdlVideoOut : public VideoOut {
   void redraw() override {
     SDL_SetRenderDrawColor(renderer_, 0, 0, 0, 255);
     SDL_RenderClear(renderer_);
-    if (texture_) {
-      SDL_Rect dst = fit_rect();
-      SDL_RenderCopy(renderer_, texture_, nullptr, &dst);
-    }
+    SDL_Rect dst = fit_rect();
+    if (texture_) SDL_RenderCopy(renderer_, texture_, nullptr, &dst);
+    if (subtitle_hook_) draw_subtitles(dst);
     if (overlay_hook_) overlay_hook_();
     if (!screenshot_path_.empty()) {
       save_screenshot(screenshot_path_);
@@ -90,6 +101,30 @@ class SdlVideoOut : public VideoOut {
   }
 
  private:
+  void draw_subtitles(const SDL_Rect& video) {
+    int max_y = -1;
+    const RgbaImage* img = subtitle_hook_(VideoRect{video.x, video.y, video.w, video.h}, &max_y);
+    if (!img || img->empty()) return;
+    if (!sub_texture_ || sub_w_ < img->w || sub_h_ < img->h) {
+      if (sub_texture_) SDL_DestroyTexture(sub_texture_);
+      sub_w_ = std::max(img->w, sub_w_);
+      sub_h_ = std::max(img->h, sub_h_);
+      sub_texture_ = SDL_CreateTexture(renderer_, SDL_PIXELFORMAT_RGBA32, SDL_TEXTUREACCESS_STREAMING, sub_w_, sub_h_);
+      if (!sub_texture_) return;
+      SDL_SetTextureBlendMode(sub_texture_, SDL_BLENDMODE_BLEND);
+      sub_generation_ = ~uint64_t(0);
+    }
+    const SDL_Rect src{0, 0, img->w, img->h};
+    if (img->generation != sub_generation_) {
+      SDL_UpdateTexture(sub_texture_, &src, img->pixels.data(), img->w * 4);
+      sub_generation_ = img->generation;
+    }
+    SDL_Rect dst{video.x + img->x, video.y + img->y, img->dst_w, img->dst_h};
+    // Keep clear of the controls panel: move the lines up above it.
+    if (max_y >= 0 && dst.y + dst.h > max_y) dst.y = std::max(0, max_y - dst.h);
+    SDL_RenderCopy(renderer_, sub_texture_, &src, &dst);
+  }
+
   SDL_Rect fit_rect() const {
     int ow = 0, oh = 0;
     SDL_GetRendererOutputSize(renderer_, &ow, &oh);
@@ -172,6 +207,9 @@ class SdlVideoOut : public VideoOut {
   SwsContext* sws_ = nullptr;
   AVFrame* converted_ = nullptr;
   bool fullscreen_ = false;
+  SDL_Texture* sub_texture_ = nullptr;
+  int sub_w_ = 0, sub_h_ = 0;
+  uint64_t sub_generation_ = 0;
 };
 
 }  // namespace

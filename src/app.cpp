@@ -10,12 +10,16 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <functional>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
+#include <mutex>
 #include <thread>
 
 #include "player/player.h"
+#include "player/playlist.h"
+#include "player/watch_later.h"
 #include "src/stats_log.h"
 #include "streaming/file_source.h"
 #include "streaming/session.h"
@@ -25,8 +29,12 @@ namespace cine {
 namespace {
 
 std::atomic<bool> g_quit{false};
+std::atomic<int> g_signal{0};
 
-void on_signal(int) { g_quit = true; }
+void on_signal(int sig) {
+  g_signal = sig;
+  g_quit = true;
+}
 
 bool is_magnet(const std::string& s) { return s.rfind("magnet:", 0) == 0; }
 
@@ -98,7 +106,119 @@ player::PlayerOptions player_options(const Options& o, const std::string& title)
   p.title = title;
   p.frame_hash_file = o.frame_hashes;
   p.screenshots = o.screenshots;
+  p.keys_at = o.keys_at;
+  p.speed = o.speed;
+  p.aid = o.aid;
+  p.sid = o.sid;
+  for (const std::string& f : o.subs) p.subs.push_back({f, f, ""});
   return p;
+}
+
+std::string base_name(const std::string& p) { return p.substr(p.find_last_of('/') + 1); }
+
+// Watch-position resume: where an earlier run left a file, and remembering it when this one
+// leaves it (the policy is player::resume_action; SIGTERM is not a user's quit).
+class Resume {
+ public:
+  explicit Resume(const Options& o)
+      : enabled_(o.resume_playback), explicit_start_(o.start_set),
+        store_(o.watch_later_dir.empty() ? player::default_watch_later_dir() : o.watch_later_dir) {}
+
+  // Start position and the bytes to fetch first for `key` (a file of file_size bytes), unless
+  // --start was given or resuming is off. Returns the start (0 = from the beginning).
+  double recall(const std::string& key, int64_t file_size, int64_t* prefetch_pos, int64_t* prefetch_len,
+                bool first_file) const {
+    if (!enabled_ || (explicit_start_ && first_file)) return 0;
+    player::ResumePoint r;
+    if (!store_.load(key, &r) || r.position <= 0) return 0;
+    if (file_size > 0 && r.duration > 0) {
+      const double rate = double(file_size) / r.duration;  // bytes per second of media
+      int64_t pos = r.byte_pos;
+      if (pos < 0 || pos >= file_size) pos = static_cast<int64_t>(std::max(0.0, (r.position - 5) * rate));
+      *prefetch_pos = pos;
+      *prefetch_len = std::clamp<int64_t>(static_cast<int64_t>(rate * 10), 1 << 20, 32 << 20);
+    }
+    return r.position;
+  }
+
+  void leave(const std::string& key, const player::Player::Leave& l) const {
+    player::LeaveReason reason = l.reason;
+    if (reason == player::LeaveReason::Quit && g_signal.load() == SIGTERM) return;
+    if (!enabled_ && reason != player::LeaveReason::QuitWatchLater) return;
+    switch (player::resume_action(reason, l.position, l.duration)) {
+      case player::ResumeAction::Save: {
+        std::string error;
+        player::ResumePoint r{l.position, l.byte_pos, l.duration};
+        if (!store_.save(key, r, &error)) print_error("cannot remember the position: " + error);
+        break;
+      }
+      case player::ResumeAction::Forget: store_.forget(key); break;
+      case player::ResumeAction::Keep: break;
+    }
+  }
+
+ private:
+  bool enabled_, explicit_start_;
+  player::WatchLater store_;
+};
+
+// Reads a small file of the torrent (a subtitle file beside the video) through the session:
+// selects it, streams it in, gives up after `timeout` seconds. The caller re-selects the video.
+bool fetch_torrent_file(streaming::Session* s, int index, int64_t max_size, double timeout, std::string* out) {
+  streaming::FileEntry e;
+  std::string error;
+  if (!s->select_file(std::to_string(index), &e, &error) || e.size <= 0 || e.size > max_size) return false;
+  std::unique_ptr<streaming::ByteSource> st = s->open_stream();
+  if (!st) return false;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lk(mu);
+    auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
+    while (!done && !g_quit && std::chrono::steady_clock::now() < until)
+      cv.wait_for(lk, std::chrono::milliseconds(100));
+    if (!done) st->cancel();
+  });
+  out->clear();
+  std::vector<uint8_t> buf(64 * 1024);
+  bool ok = true;
+  while (static_cast<int64_t>(out->size()) < e.size) {
+    int64_t n = st->read(buf.data(), buf.size());
+    if (n <= 0) {
+      ok = n == 0;
+      break;
+    }
+    out->append(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n));
+  }
+  {
+    std::lock_guard<std::mutex> lk(mu);
+    done = true;
+  }
+  cv.notify_all();
+  watchdog.join();
+  return ok && !out->empty();
+}
+
+// The subtitle files that sit beside `video` in the torrent, fetched; then the video is the
+// selected file again.
+std::vector<player::ExternalSub> torrent_subtitles(streaming::Session* s, const streaming::Metadata& md,
+                                                   int video) {
+  std::vector<player::ExternalSub> out;
+  std::vector<std::string> paths;
+  for (const auto& f : md.files) paths.push_back(f.path);
+  std::vector<int> found = player::sibling_subtitles(paths, video);
+  for (int idx : found) {
+    if (out.size() >= 8) break;
+    std::string data;
+    if (fetch_torrent_file(s, idx, 8 << 20, 20.0, &data)) out.push_back({paths[size_t(idx)], "", std::move(data)});
+  }
+  if (!found.empty()) {
+    streaming::FileEntry e;
+    std::string error;
+    s->select_file(std::to_string(video), &e, &error);
+  }
+  return out;
 }
 
 // One updating status line on the terminal: time, buffer, rates, peers, progress.
@@ -130,10 +250,10 @@ class StatusLine {
 };
 
 // Runs the player on source; relays quit requests from signals while it plays.
-int play_source(streaming::ByteSource* source, const Options& o, const std::string& title,
+int play_source(streaming::ByteSource* source, const Options& o, player::PlayerOptions popts,
                 StatsLog* log, const std::function<void(player::Player&)>& wire,
                 const std::function<std::string()>& swarm_status = nullptr) {
-  player::Player p(source, player_options(o, title), log);
+  player::Player p(source, std::move(popts), log);
   StatusLine status(o);
   p.on_tick = [&](double pos, bool buffering) {
     std::string line = player::format_time(pos);
@@ -202,8 +322,18 @@ int run_play(const Options& o) {
       print_error(error);
       return finish(1);
     }
-    std::string title = o.source.substr(o.source.find_last_of('/') + 1) + " - Cine";
-    return finish(play_source(file.get(), o, title, &log, nullptr));
+    std::string title = base_name(o.source) + " - Cine";
+    player::PlayerOptions popts = player_options(o, title);
+    Resume resume(o);
+    const std::string key = player::local_file_key(o.source);
+    const double at = resume.recall(key, file->size(), &popts.prefetch_pos, &popts.prefetch_len, true);
+    if (at > 0) {
+      popts.start = at;
+      popts.start_is_percent = false;
+    }
+    return finish(play_source(file.get(), o, std::move(popts), &log, [&](player::Player& p) {
+      p.on_leave = [&resume, key](const player::Player::Leave& l) { resume.leave(key, l); };
+    }));
   }
 
   // --- torrent or magnet ---
@@ -261,8 +391,25 @@ int run_play(const Options& o) {
   if (!s->select_file(o.file, &chosen, &error)) return fail(error);
   log.emit("file_selected", {{"index", chosen.index}, {"name", chosen.path}, {"size", chosen.size}});
 
+  // Playlist: the torrent's videos in episode order (the chosen file alone if it is not one).
+  std::vector<std::string> paths;
+  for (const auto& f : md.files) paths.push_back(f.path);
+  std::vector<int> entries = player::episode_order(paths);
+  if (std::find(entries.begin(), entries.end(), chosen.index) == entries.end()) entries = {chosen.index};
+  Resume resume(o);
+  auto key_of = [&md](int file_index) { return player::torrent_key(md.info_hash, file_index); };
+
+  player::PlayerOptions popts = player_options(o, base_name(chosen.path) + " - Cine");
+  for (int idx : entries) popts.playlist.push_back(paths[size_t(idx)]);
+  popts.playlist_pos = static_cast<int>(std::find(entries.begin(), entries.end(), chosen.index) - entries.begin());
+  for (auto& sub : torrent_subtitles(s, md, chosen.index)) popts.subs.push_back(std::move(sub));
+  const double at = resume.recall(key_of(chosen.index), chosen.size, &popts.prefetch_pos, &popts.prefetch_len, true);
+  if (at > 0) {
+    popts.start = at;
+    popts.start_is_percent = false;
+  }
+
   std::unique_ptr<streaming::ByteSource> stream = s->open_stream();
-  std::string base = chosen.path.substr(chosen.path.find_last_of('/') + 1);
   auto swarm_status = [s] {
     streaming::SwarmStats st = s->stats();
     char buf[160];
@@ -271,29 +418,50 @@ int run_play(const Options& o) {
                   human_rate(st.upload_rate).c_str(), st.peers, st.progress * 100);
     return std::string(buf);
   };
-  int code = play_source(stream.get(), o, base + " - Cine", &log, [&](player::Player& p) {
-    p.decorate = [s, chosen](player::OverlaySnapshot& snap) {
+  streaming::FileEntry current = chosen;
+  int code = play_source(stream.get(), o, std::move(popts), &log, [&](player::Player& p) {
+    p.decorate = [s, &current](player::OverlaySnapshot& snap) {
       streaming::SwarmStats st = s->stats();
       streaming::PieceView pv = s->piece_view();
-      char buf[160];
-      std::snprintf(buf, sizeof buf, "down %s  up %s  %d peers (%d seeds)  %.0f%%",
-                    human_rate(st.download_rate).c_str(), human_rate(st.upload_rate).c_str(),
-                    st.peers, st.seeds, st.progress * 100);
-      snap.status_text = buf;
-      if (chosen.size <= 0 || pv.piece_size <= 0) return;
-      auto frac = [&](int piece) {
-        double b = double(int64_t(piece) * pv.piece_size - pv.file_offset) / chosen.size;
-        return std::clamp(b, 0.0, 1.0);
-      };
-      for (size_t i = 0; i < pv.states.size();) {
-        char c = pv.states[i];
-        size_t j = i;
-        while (j < pv.states.size() && pv.states[j] == c) ++j;
-        player::Span sp{frac(pv.first_piece + int(i)), frac(pv.first_piece + int(j))};
-        if (c == 'h') snap.downloaded.push_back(sp);
-        else if (c == 'r' || c == 'c') snap.in_flight.push_back(sp);
-        i = j;
+      player::SwarmSnapshot& w = snap.swarm;
+      w.have = true;
+      w.download_rate = st.download_rate;
+      w.upload_rate = st.upload_rate;
+      w.peers = st.peers;
+      w.seeds = st.seeds;
+      w.progress = st.progress;
+      w.downloaded = st.downloaded;
+      w.uploaded = st.uploaded;
+      w.ratio = st.downloaded > 0 ? double(st.uploaded) / double(st.downloaded) : -1;
+      w.buffered_ahead = st.buffered_ahead;
+      w.pieces = pv.states;
+      w.piece_size = pv.piece_size;
+      w.file_offset = pv.file_offset - int64_t(pv.first_piece) * pv.piece_size;
+      if (snap.file_size <= 0) snap.file_size = current.size;
+    };
+    p.on_leave = [&](const player::Player::Leave& l) {
+      if (l.playlist_pos >= 0 && l.playlist_pos < int(entries.size())) resume.leave(key_of(entries[size_t(l.playlist_pos)]), l);
+    };
+    p.open_entry = [&](int index, player::NextFile* nf, std::string* err) {
+      if (index < 0 || index >= int(entries.size())) {
+        *err = "no such file";
+        return false;
       }
+      const int file_index = entries[size_t(index)];
+      streaming::FileEntry fe;
+      if (!s->select_file(std::to_string(file_index), &fe, err)) return false;
+      log.emit("file_selected", {{"index", fe.index}, {"name", fe.path}, {"size", fe.size}});
+      nf->subs = torrent_subtitles(s, md, file_index);
+      for (const std::string& f : o.subs) nf->subs.push_back({f, f, ""});
+      nf->source = s->open_stream();
+      if (!nf->source) {
+        *err = "cannot open '" + fe.path + "'";
+        return false;
+      }
+      current = fe;
+      nf->title = base_name(fe.path) + " - Cine";
+      nf->start = resume.recall(key_of(file_index), fe.size, &nf->prefetch_pos, &nf->prefetch_len, false);
+      return true;
     };
   }, swarm_status);
   stream.reset();

@@ -80,7 +80,7 @@ std::string usage_text() {
 
 Play options:
   --file=INDEX|NAME       which file of a multi-file torrent (default: the largest video)
-  --start=SECONDS|PCT%    start position (also H:MM:SS)
+  --start=SECONDS|PCT%    start position (also H:MM:SS); overrides a remembered position
   --seek-at=AT,TARGET     when playback reaches AT seconds, seek to TARGET (repeatable)
   --frames=N              quit after N video frames were shown
   --length=SECONDS        quit after that much playback
@@ -90,6 +90,14 @@ Play options:
   --stats-json=FILE       write events, one JSON object a line
   --frame-hashes=FILE     write a checksum of every decoded video frame
   --screenshot-at=T,FILE  save the window (video + overlay) as BMP at playback time T
+  --key-at=T,KEY          act as if KEY (mpv's name: q, Q, i, SPACE, LEFT...) was pressed at T
+  --sub=FILE              show subtitles from FILE (repeatable)
+  --sid=N|no|auto         subtitle track (1-based: embedded, then files), or none
+  --aid=N|no|auto         audio track (1-based), or none
+  --speed=X               playback speed, 0.25 to 4 (pitch kept)
+  --no-resume-playback    neither start at nor remember the position of an earlier run
+  --watch-later-directory=DIR  where positions are remembered
+                          (default: $XDG_DATA_HOME/cine/watch_later or ~/.local/share/...)
   --quiet                 no status line on the terminal
   -v, --verbose           show FFmpeg's warnings (-vv: everything it says)
 Torrent options:
@@ -100,8 +108,11 @@ Torrent options:
   --max-download=RATE     --max-upload=RATE (bytes/s, k/M suffixes)
   --seed / --no-seed      keep seeding after playback ends (default: seed)
 
-Keys: space/p pause, left/right 5 s, up/down 60 s (shift: exact 1 s / 5 s), f fullscreen,
-      m mute, 9/0 volume, q quit.
+Keys (as in mpv): space/p pause, left/right 5 s, up/down 60 s (shift: exact 1 s / 5 s),
+      [ ] speed, { } half/double speed, backspace normal speed, . , frame step,
+      f or double-click fullscreen, m mute, 9/0 volume, j/J cycle subtitles, v show/hide them,
+      z/Z subtitle delay, # cycle audio, < > previous/next file, F8 file list, i stats,
+      ? list of keys, q quit, Q quit and remember the position.
 )";
 }
 
@@ -181,6 +192,7 @@ bool parse_cli(int argc, char** argv, Options* o, std::string* error) {
       o->file = val;
     } else if (key == "start") {
       if (!need()) return false;
+      o->start_set = true;
       std::string v = val;
       if (!v.empty() && v.back() == '%') {
         v.pop_back();
@@ -222,6 +234,37 @@ bool parse_cli(int argc, char** argv, Options* o, std::string* error) {
           comma + 1 >= val.size())
         return bad("expected SECONDS,FILE");
       o->screenshots.push_back({t, val.substr(comma + 1)});
+    } else if (key == "key-at") {
+      if (!need()) return false;
+      auto comma = val.find(',');
+      double t;
+      if (comma == std::string::npos || !parse_time(val.substr(0, comma), &t) ||
+          comma + 1 >= val.size())
+        return bad("expected SECONDS,KEY");
+      o->keys_at.push_back({t, val.substr(comma + 1)});
+    } else if (key == "sub" || key == "sub-file") {
+      if (!need()) return false;
+      if (val.empty()) return bad("expected a file name");
+      o->subs.push_back(val);
+    } else if (key == "sid" || key == "aid") {
+      if (!need()) return false;
+      int& slot = key == "sid" ? o->sid : o->aid;
+      int64_t v;
+      if (val == "no") slot = -1;
+      else if (val == "auto") slot = 0;
+      else if (parse_int64(val, &v) && v >= 1 && v <= 1000) slot = static_cast<int>(v);
+      else return bad("expected a track number from 1, no, or auto");
+    } else if (key == "speed") {
+      if (!need()) return false;
+      if (!parse_double(val, &o->speed) || o->speed < 0.25 || o->speed > 4)
+        return bad("expected a speed from 0.25 to 4");
+    } else if (key == "resume-playback" || key == "no-resume-playback") {
+      if (!flag()) return false;
+      o->resume_playback = key == "resume-playback";
+    } else if (key == "watch-later-directory") {
+      if (!need()) return false;
+      if (val.empty()) return bad("expected a folder");
+      o->watch_later_dir = val;
     } else if (key == "no-sync") {
       if (!flag()) return false;
       o->no_sync = true;

@@ -22,6 +22,7 @@ struct Options {
   std::string file;                  // --file=INDEX|NAME
   double start = 0;                  // --start=SECONDS or PERCENT%
   bool start_is_percent = false;
+  bool start_set = false;            // --start was given (it overrides a remembered position)
   std::vector<SeekAt> seek_at;       // --seek-at=AT,TARGET (repeatable)
   int64_t frames = -1;               // --frames=N
   double length = -1;                // --length=SECONDS
@@ -31,6 +32,13 @@ struct Options {
   bool no_sync = false;              // --no-sync: present as fast as decoded (tests, benchmarks)
   std::string frame_hashes;          // --frame-hashes=FILE: per-frame checksums (tests)
   std::vector<std::pair<double, std::string>> screenshots;  // --screenshot-at=T,FILE
+  std::vector<std::pair<double, std::string>> keys_at;      // --key-at=T,KEY (as if pressed)
+  std::vector<std::string> subs;     // --sub=FILE (repeatable): external subtitle files
+  int sid = 0;                       // --sid=N|no|auto: 1-based; 0 auto, -1 none
+  int aid = 0;                       // --aid=N|no|auto
+  double speed = 1.0;                // --speed=X (0.25..4)
+  bool resume_playback = true;       // --no-resume-playback: neither restore nor remember
+  std::string watch_later_dir;       // --watch-later-directory=DIR ("" = the user's data folder)
 
   // torrent
   std::string save_path;             // --save-path=DIR ("" = default)
