@@ -1,8 +1,12 @@
 // cine: a streaming torrent player. Entry point: parse the command line, run the command.
+#include <algorithm>
 #include <cstdio>
+#include <string>
+#include <vector>
 
 #include "src/app.h"
 #include "src/cli.h"
+#include "src/config.h"
 #include "src/torrent_commands.h"
 
 extern "C" {
@@ -12,7 +16,22 @@ extern "C" {
 int main(int argc, char** argv) {
   cine::Options opts;
   std::string error;
-  if (!cine::parse_cli(argc, argv, &opts, &error)) {
+  // The config file's options go right after the command, so the command line overrides them.
+  std::vector<std::string> args(argv, argv + argc);
+  bool use_config = argc > 1 && argv[1][0] != '-';
+  for (int i = 1; i < argc; ++i) use_config &= std::string(argv[i]) != "--no-config";
+  if (use_config) {
+    std::vector<std::string> conf;
+    if (!cine::load_config(cine::config_path(), &conf, &error)) {
+      cine::print_error(error);
+      return 2;
+    }
+    args.insert(args.begin() + 2, conf.begin(), conf.end());
+  }
+  args.erase(std::remove(args.begin(), args.end(), std::string("--no-config")), args.end());
+  std::vector<char*> argv2;
+  for (auto& a : args) argv2.push_back(a.data());
+  if (!cine::parse_cli(static_cast<int>(argv2.size()), argv2.data(), &opts, &error)) {
     cine::print_error(error);
     return 2;
   }
