@@ -1,0 +1,1070 @@
+#!/usr/bin/env python3
+"""Streaming benchmark (issue 7): Cine vs peerflix vs webtorrent-cli vs a plain libtorrent
+download, on a loopback swarm of 3 upload-limited `cine seed` processes and opentracker.
+
+Everything runs inside a network namespace of its own that has only a loopback interface
+(`unshare -n`, entered by this script), with an nftables rule that drops and counts any packet
+to an address outside 127.0.0.0/8 / ::1: nothing can leave the machine, whatever a client tries
+(webtorrent-cli has no switch for DHT, LSD, UPnP or NAT-PMP).
+
+Metrics (median of --runs):
+  * time to first frame (TTFF), seek latency to 70 % during playback, cold start at 70 %,
+    MB received at first frame: Cine, peerflix, webtorrent-cli (the latter two through their
+    HTTP servers with `ffmpeg -frames:v 1` as the player), each as a ratio to the better of
+    peerflix/webtorrent and to the physical floor (bytes of the pieces FFmpeg touches / swarm rate)
+  * stalls and stalled seconds over 60 s of real-time Cine playback at swarm rates of k x bitrate
+  * time to download the whole file while streaming (Cine) vs a plain libtorrent download
+  * Cine's CPU time and peak RSS during those 60 s vs `ffmpeg -f null` decoding of the same 60 s
+
+Requires (bench/setup.sh installs them): ffmpeg, strace, opentracker, nftables, iproute2,
+python3-libtorrent (Debian), bench/node_modules (npm ci in bench/), a built cine.
+
+Usage: bench/streaming_bench.py [--quick] [--runs N] [--clip-seconds S] [--clients LIST] ...
+       (--help for all options). Writes bench/results/streaming.json and streaming.md.
+"""
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.parse
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+TRACKER_PORT = 6969
+SEEDER_PORTS = (7001, 7002, 7003)
+LEECHER_PORT = 7100              # BitTorrent listen port of the client under test
+PEERFLIX_HTTP, WEBTORRENT_HTTP = 8888, 8000
+NFT_TABLE = "cinebench"
+LT_PYTHON = "/usr/bin/python3"   # Debian's python with python3-libtorrent
+
+CONTAINERS = {
+    # name: (extension, description)
+    "mkv": ("mkv", "1080p H.264/AAC MKV"),
+    "mp4-faststart": ("mp4", "1080p H.264/AAC MP4, moov first"),
+    "mp4-moov-end": ("mp4", "1080p H.264/AAC MP4, moov at end"),
+    "webm": ("webm", "720p VP9/Opus WebM"),
+}
+NO_NET = ["--no-dht", "--no-lsd", "--no-upnp", "--no-natpmp"]
+
+
+def log(*a):
+    print(time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
+
+
+def run(argv, **kw):
+    return subprocess.run(argv, check=True, **kw)
+
+
+def median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Isolation: a network namespace with only loopback, and an nftables guard + byte counters.
+
+def net_links():
+    out = subprocess.run(["ip", "-o", "link", "show"], capture_output=True, text=True, check=True).stdout
+    return [l.split(":")[1].strip().split("@")[0] for l in out.splitlines() if ":" in l]
+
+
+def in_isolated_netns():
+    return net_links() == ["lo"]
+
+
+def enter_netns():
+    if os.environ.get("CINE_BENCH_NETNS") == "1":
+        if not in_isolated_netns():
+            sys.exit("expected a namespace with only loopback, found: " + " ".join(net_links()))
+        run(["ip", "link", "set", "lo", "up"])
+        return
+    env = dict(os.environ, CINE_BENCH_NETNS="1")
+    argv = ["unshare", "--net", "--", sys.executable, os.path.abspath(__file__)] + sys.argv[1:]
+    os.execvpe("unshare", argv, env)
+
+
+def nft(*args, capture=False):
+    return subprocess.run(["nft"] + list(args), check=True, capture_output=capture, text=True).stdout
+
+
+def setup_nft():
+    seeders = ", ".join(str(p) for p in SEEDER_PORTS)
+    rules = f"""
+table inet {NFT_TABLE} {{
+  counter egress_blocked {{ }}
+  counter swarm {{ }}
+  chain out {{
+    type filter hook output priority 0; policy accept;
+    meta nfproto ipv4 ip daddr != 127.0.0.0/8 counter name egress_blocked drop
+    meta nfproto ipv6 ip6 daddr != ::1 counter name egress_blocked drop
+    meta l4proto {{ tcp, udp }} th sport {{ {seeders} }} counter name swarm
+    meta l4proto {{ tcp, udp }} th sport != {{ {seeders} }} th dport {LEECHER_PORT} counter name swarm
+  }}
+}}
+"""
+    subprocess.run(["nft", "-f", "-"], input=rules, text=True, check=True)
+
+
+def nft_counter(name):
+    out = json.loads(nft("-j", "list", "counter", "inet", NFT_TABLE, name, capture=True))
+    for item in out["nftables"]:
+        if "counter" in item:
+            return item["counter"]["bytes"]
+    return 0
+
+
+def swarm_bytes():
+    """Bytes the seeders sent (IP packet lengths, both TCP and uTP) since the table was made."""
+    return nft_counter("swarm")
+
+
+def egress_check():
+    """Sockets of any process with a peer outside loopback (should be none)."""
+    out = subprocess.run(["ss", "-tunaH"], capture_output=True, text=True).stdout
+    bad = []
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) < 6:
+            continue
+        peer = f[5]
+        host = peer.rsplit(":", 1)[0].strip("[]")
+        if host in ("*", "0.0.0.0", "::", "::1") or host.startswith("127.") or host.startswith("::ffff:127."):
+            continue
+        bad.append(line)
+    return bad
+
+
+# ---------------------------------------------------------------------------------------------
+# Media, torrents and floors.
+
+def ffprobe_duration(path):
+    out = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "format=duration", "-of",
+                          "default=nw=1:nk=1", path], capture_output=True, text=True, check=True)
+    return float(out.stdout.strip())
+
+
+def make_media(workdir, seconds, vbitrate):
+    mdir = os.path.join(workdir, "media")
+    os.makedirs(mdir, exist_ok=True)
+    tag = f"{seconds}s_{vbitrate}"
+    paths = {c: os.path.join(mdir, f"{c}_{tag}.{CONTAINERS[c][0]}") for c in CONTAINERS}
+    ff = ["ffmpeg", "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+    src = ["-f", "lavfi", "-i", "testsrc2=size={size}:rate=30,noise=alls=8:allf=t",
+           "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000,aformat=channel_layouts=stereo"]
+    gop = ["-g", "60", "-keyint_min", "60", "-sc_threshold", "0"]
+    if not os.path.exists(paths["mkv"]):
+        log(f"encoding 1080p H.264/AAC {seconds} s at {vbitrate} ...")
+        tmp = paths["mkv"] + ".part.mkv"
+        run(ff + [a.replace("{size}", "1920x1080") for a in src] +
+            ["-t", str(seconds), "-c:v", "libx264", "-preset", "veryfast", "-b:v", vbitrate,
+             "-maxrate", vbitrate, "-bufsize", vbitrate, "-pix_fmt", "yuv420p"] + gop +
+            ["-c:a", "aac", "-b:a", "128k", tmp])
+        os.rename(tmp, paths["mkv"])
+    for c, flags in (("mp4-faststart", ["-movflags", "+faststart"]), ("mp4-moov-end", [])):
+        if not os.path.exists(paths[c]):
+            tmp = paths[c] + ".part.mp4"
+            run(ff + ["-i", paths["mkv"], "-map", "0", "-c", "copy"] + flags + [tmp])
+            os.rename(tmp, paths[c])
+    if not os.path.exists(paths["webm"]):
+        log(f"encoding 720p VP9/Opus {seconds} s ...")
+        tmp = paths["webm"] + ".part.webm"
+        vb = str(int(float(vbitrate.rstrip("M")) * 1e6 * 0.5))  # VP9 720p at half the H.264 rate
+        run(ff + [a.replace("{size}", "1280x720") for a in src] +
+            ["-t", str(seconds), "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8",
+             "-row-mt", "1", "-b:v", vb, "-maxrate", vb, "-minrate", vb, "-pix_fmt", "yuv420p"] + gop +
+            ["-c:a", "libopus", "-b:a", "128k", tmp])
+        os.rename(tmp, paths["webm"])
+    return paths
+
+
+def touched_ranges(argv, media):
+    """Byte ranges of `media` that the FFmpeg command argv reads (traced with strace)."""
+    trace = media + ".strace"
+    subprocess.run(["strace", "-qq", "-s", "0", "-e", "trace=openat,read,lseek,close", "-o", trace] + argv,
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    fds, ranges = {}, []
+    base = os.path.basename(media)
+    with open(trace) as f:
+        for line in f:
+            line = line.strip()
+            if " = " not in line:
+                continue
+            call, _, ret = line.rpartition(" = ")
+            ret = ret.split()[0]
+            try:
+                r = int(ret)
+            except ValueError:
+                continue
+            if call.startswith("openat(") and base in call and r >= 0:
+                fds[r] = 0
+            elif call.startswith("close("):
+                fds.pop(int(call[6:].split(")")[0]), None)
+            elif call.startswith("lseek("):
+                fd = int(call[6:].split(",")[0])
+                if fd in fds and r >= 0:
+                    fds[fd] = r
+            elif call.startswith("read("):
+                fd = int(call[5:].split(",")[0])
+                if fd in fds and r > 0:
+                    ranges.append((fds[fd], fds[fd] + r))
+                    fds[fd] += r
+    os.unlink(trace)
+    return ranges
+
+
+def pieces_of(ranges, piece, size):
+    s = set()
+    for a, b in ranges:
+        s.update(range(a // piece, (min(b, size) - 1) // piece + 1))
+    return s
+
+
+def piece_bytes(pieces, piece, size):
+    last = (size - 1) // piece
+    return sum(size - last * piece if p == last else piece for p in pieces)
+
+
+def compute_floors(media, size, duration, seek_after, seek_target, piece_sizes):
+    ff = ["ffmpeg", "-v", "error", "-nostdin"]
+    first = touched_ranges(ff + ["-i", media, "-frames:v", "1", "-f", "null", "-"], media)
+    played = touched_ranges(ff + ["-i", media, "-t", str(seek_after), "-f", "null", "-"], media)
+    seek = touched_ranges(ff + ["-ss", f"{seek_target:.3f}", "-noaccurate_seek", "-i", media,
+                                "-frames:v", "1", "-f", "null", "-"], media)
+    out = {}
+    for ps in piece_sizes:
+        p_first = pieces_of(first, ps, size)
+        p_played = pieces_of(played, ps, size) | p_first
+        p_seek = pieces_of(seek, ps, size)
+        out[ps] = {
+            "first_frame_bytes": piece_bytes(p_first, ps, size),
+            "seek_bytes": piece_bytes(p_seek - p_played, ps, size),
+            "cold70_bytes": piece_bytes(p_seek, ps, size),
+            "first_frame_pieces": sorted(p_first),
+        }
+    return out
+
+
+def make_torrent(cine, media, piece, tdir):
+    os.makedirs(tdir, exist_ok=True)
+    out = os.path.join(tdir, f"{os.path.basename(media)}.{piece // 1024}k.torrent")
+    if not os.path.exists(out):
+        run([cine, "create", media, "-o", out, f"--tracker=http://127.0.0.1:{TRACKER_PORT}/announce",
+             f"--piece-size={piece}"], stdout=subprocess.DEVNULL)
+    info = subprocess.run([cine, "info", out], capture_output=True, text=True, check=True).stdout
+    ih = [l.split()[-1] for l in info.splitlines() if l.startswith("info-hash")][0]
+    return out, ih
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes: tracker, seeders.
+
+def _die_with_parent():
+    """preexec: the child gets SIGKILL if the benchmark dies (no orphans writing logs)."""
+    import ctypes
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+LIVE = []  # every Proc not yet stopped, for cleanup on any exit
+
+
+class Proc:
+    """A child in its own process group (so its helpers go with it)."""
+
+    def __init__(self, argv, logfile, env=None, cwd=None):
+        self.argv = argv
+        self.log = open(logfile, "wb")
+        self.t0 = time.monotonic()
+        self.p = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, env=env, cwd=cwd,
+                                  start_new_session=True, stdin=subprocess.DEVNULL,
+                                  preexec_fn=_die_with_parent)
+        self.rusage = None
+        LIVE.append(self)
+
+    def alive(self):
+        return not self.reap(block=False)
+
+    def stop(self, sig=signal.SIGINT, grace=5.0):
+        if self in LIVE:
+            LIVE.remove(self)
+        if self.rusage is not None or self.p.returncode is not None:
+            self.log.close()
+            return
+        try:
+            os.killpg(self.p.pid, sig)
+        except ProcessLookupError:
+            pass
+        end = time.monotonic() + grace
+        while time.monotonic() < end:
+            if self.reap(block=False):
+                break
+            time.sleep(0.02)
+        else:
+            try:
+                os.killpg(self.p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.reap(block=True)
+        self.log.close()
+
+    def reap(self, block):
+        """wait4 the child itself to get its own rusage (CPU time, peak RSS)."""
+        if self.rusage is not None:
+            return True
+        pid, status, ru = os.wait4(self.p.pid, 0 if block else os.WNOHANG)
+        if pid == 0:
+            return False
+        self.rusage = ru
+        self.p.returncode = os.waitstatus_to_exitcode(status)
+        return True
+
+
+def wait_port(port, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return True
+        except OSError:
+            time.sleep(0.02)
+    return False
+
+
+class Swarm:
+    def __init__(self, a, logdir, info_hashes):
+        self.a, self.logdir = a, logdir
+        self.seeders, self.key = [], None
+        os.makedirs(logdir, exist_ok=True)
+        # Debian builds opentracker with an access whitelist: list our torrents. The file is
+        # read after opentracker chroots to -d, hence the relative path.
+        tdir = os.path.join(a.workdir, "tracker")
+        os.makedirs(tdir, exist_ok=True)
+        with open(os.path.join(tdir, "whitelist.txt"), "w") as f:
+            f.write("".join(ih + "\n" for ih in info_hashes))
+        self.tracker = Proc(["opentracker", "-i", "127.0.0.1", "-p", str(TRACKER_PORT), "-P",
+                             str(TRACKER_PORT), "-d", tdir, "-w", "whitelist.txt"],
+                            os.path.join(logdir, "opentracker.log"))
+        if not wait_port(TRACKER_PORT, 10):
+            sys.exit("opentracker did not start")
+
+    def serve(self, torrent, media, rate):
+        """3 cine seeders for this torrent, each limited to `rate` bytes/s."""
+        key = (torrent, rate)
+        if key == self.key and all(s.alive() for s in self.seeders):
+            return
+        self.stop_seeders()
+        for i, port in enumerate(SEEDER_PORTS):
+            d = os.path.join(self.a.workdir, "seed", str(i))
+            os.makedirs(d, exist_ok=True)
+            dst = os.path.join(d, os.path.basename(media))
+            if not os.path.exists(dst):
+                os.link(media, dst)
+            self.seeders.append(Proc([self.a.cine, "seed", torrent, f"--save-path={d}", f"--listen={port}",
+                                      "--interface=127.0.0.1", f"--max-upload={int(rate)}"] + NO_NET,
+                                     os.path.join(self.logdir, f"seeder{i}.log")))
+        for s, port in zip(self.seeders, SEEDER_PORTS):
+            if not wait_port(port, 60):
+                sys.exit(f"seeder on {port} did not start: see {s.log.name}")
+        time.sleep(1.0)  # let the seeders' first announces reach the tracker
+        self.key = key
+
+    def stop_seeders(self):
+        for s in self.seeders:
+            s.stop()
+        self.seeders, self.key = [], None
+
+    def stop(self):
+        self.stop_seeders()
+        self.tracker.stop(signal.SIGTERM)
+
+
+# ---------------------------------------------------------------------------------------------
+# Clients.
+
+class Stats:
+    """Follows a --stats-json file as it grows."""
+
+    def __init__(self, path):
+        self.path, self.pos, self.events, self.buf, self.bad = path, 0, [], "", []
+
+    def poll(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.pos)
+                data = f.read()
+                self.pos += len(data)
+        except FileNotFoundError:
+            return
+        self.buf += data.decode("utf-8", errors="replace")
+        *lines, self.buf = self.buf.split("\n")
+        for l in lines:
+            if l.strip():
+                try:
+                    self.events.append(json.loads(l))
+                except ValueError:
+                    self.bad.append(l)
+
+    def first(self, name, after=None):
+        for e in self.events:
+            if e["event"] == name and (after is None or e["t"] >= after):
+                return e
+        return None
+
+
+def fresh_dir(a, name):
+    d = os.path.join(a.workdir, "dl", name)
+    shutil.rmtree(d, ignore_errors=True)
+    os.makedirs(d)
+    return d
+
+
+def cine_cmd(a, torrent, save, stats, extra):
+    return [a.cine, "play", torrent, "--vo=null", "--ao=null", f"--stats-json={stats}",
+            f"--save-path={save}", f"--listen={LEECHER_PORT}", "--interface=127.0.0.1", "--no-seed",
+            "--quiet"] + NO_NET + (
+        [f"--peer=127.0.0.1:{p}" for p in SEEDER_PORTS] if a.direct_peers else []) + extra
+
+
+def timeline(st):
+    out = {}
+    for name in ("metadata", "file_selected", "opened", "first_frame"):
+        e = st.first(name)
+        out[name] = e["t"] if e else None
+    return out
+
+
+def cine_startup(a, torrent, seek_after, seek_target, tag):
+    """TTFF, MB at first frame and seek latency to seek_target, in one Cine run."""
+    save = fresh_dir(a, tag)
+    stats = os.path.join(a.logdir, tag + ".stats.jsonl")
+    b0 = swarm_bytes()
+    p = Proc(cine_cmd(a, torrent, save, stats, [f"--seek-at={seek_after},{seek_target:.3f}"]),
+             os.path.join(a.logdir, tag + ".log"))
+    st = Stats(stats)
+    res = {"client": "cine"}
+    end = time.monotonic() + a.timeout
+    egress = []
+    while time.monotonic() < end and p.alive():
+        st.poll()
+        if "ff_wire" not in res and st.first("first_frame"):
+            res["ff_wire"] = swarm_bytes() - b0
+            egress += egress_check()
+        sb = st.first("seek_begin")
+        if sb and "seek_dl" not in res:
+            prog = [e for e in st.events if e["event"] == "progress" and e["t"] <= sb["t"]]
+            res["seek_dl"] = prog[-1]["downloaded"] if prog else None
+        if st.first("seek_done") or st.first("error"):
+            break
+        time.sleep(0.01)
+    p.stop()
+    st.poll()
+    ff, sb, sd = st.first("first_frame"), st.first("seek_begin"), st.first("seek_done")
+    res.update({
+        "ttff": ff["t"] if ff else None,
+        "ff_payload": ff["downloaded"] if ff else None,
+        "seek": (sd["t"] - sb["t"]) if sb and sd else None,
+        "timeline": timeline(st),
+        "error": (st.first("error") or {}).get("message"),
+        "egress": egress,
+    })
+    return res
+
+
+def cine_cold(a, torrent, target, tag):
+    save = fresh_dir(a, tag)
+    stats = os.path.join(a.logdir, tag + ".stats.jsonl")
+    b0 = swarm_bytes()
+    p = Proc(cine_cmd(a, torrent, save, stats, [f"--start={target:.3f}", "--frames=1"]),
+             os.path.join(a.logdir, tag + ".log"))
+    st = Stats(stats)
+    wire = None
+    end = time.monotonic() + a.timeout
+    while time.monotonic() < end and p.alive():
+        st.poll()
+        if wire is None and st.first("first_frame"):
+            wire = swarm_bytes() - b0
+        if st.first("exit") or st.first("error"):
+            break
+        p.reap(block=False)
+        time.sleep(0.01)
+    p.stop()
+    st.poll()
+    ff = st.first("first_frame")
+    return {"client": "cine", "cold70": ff["t"] if ff else None, "cold70_wire": wire,
+            "cold70_timeline": timeline(st), "cold70_error": (st.first("error") or {}).get("message")}
+
+
+def http_ready(port, path, timeout, proc):
+    """Polls HEAD on the client's stream URL until it answers 200/206."""
+    import http.client
+    end = time.monotonic() + timeout
+    while time.monotonic() < end and proc.alive():
+        try:
+            c = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            c.request("HEAD", path)
+            r = c.getresponse()
+            c.close()
+            if r.status in (200, 206):
+                return True
+        except OSError:
+            pass
+        proc.reap(block=False)
+        time.sleep(0.02)
+    return False
+
+
+def node_client(a, kind, torrent, ih, fname, tag, env):
+    save = fresh_dir(a, tag)
+    tmp = fresh_dir(a, tag + ".tmp")
+    env = dict(env, TMPDIR=tmp, HOME=tmp)
+    bindir = os.path.join(HERE, "node_modules", ".bin")
+    if kind == "peerflix":
+        argv = ["node", os.path.join(bindir, "peerflix"), torrent, "-q", "-p", str(PEERFLIX_HTTP),
+                "--hostname=127.0.0.1", "-f", save, "--no-dht", "-x", str(LEECHER_PORT)]
+        port, path = PEERFLIX_HTTP, "/0"
+    else:
+        argv = ["node", os.path.join(bindir, "webtorrent"), "download", torrent, "-q", "-p",
+                str(WEBTORRENT_HTTP), "-o", save, "--torrent-port", str(LEECHER_PORT), "--keep-seeding"]
+        port, path = WEBTORRENT_HTTP, f"/webtorrent/{ih}/{urllib.parse.quote(fname)}"
+    if a.direct_peers and kind == "peerflix":
+        argv += sum((["-e", f"127.0.0.1:{p}"] for p in SEEDER_PORTS), [])
+    return Proc(argv, os.path.join(a.logdir, tag + ".log"), env=env), port, path
+
+
+def ffmpeg_frame(url, ss=None, timeout=120):
+    argv = ["ffmpeg", "-v", "error", "-nostdin"]
+    if ss is not None:
+        argv += ["-ss", f"{ss:.3f}", "-noaccurate_seek"]
+    argv += ["-i", url, "-frames:v", "1", "-f", "null", "-"]
+    try:
+        r = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        return r.returncode == 0, r.stderr.strip()[-300:]
+    except subprocess.TimeoutExpired:
+        return False, "timeout"
+
+
+def node_startup(a, kind, torrent, ih, fname, seek_after, seek_target, tag, env):
+    b0 = swarm_bytes()
+    p, port, path = node_client(a, kind, torrent, ih, fname, tag, env)
+    url = f"http://127.0.0.1:{port}{path}"
+    res = {"client": kind}
+    try:
+        if not http_ready(port, path, a.timeout, p):
+            res["error"] = "HTTP server never answered"
+            return res
+        res["http_ready"] = time.monotonic() - p.t0
+        ok, err = ffmpeg_frame(url, timeout=a.timeout)
+        if not ok:
+            res["error"] = "first frame: " + err
+            return res
+        res["ttff"] = time.monotonic() - p.t0
+        res["ff_wire"] = swarm_bytes() - b0
+        res["egress"] = egress_check()
+        # Playback at real pace from the start, as a player would, then a seek to 70 %: the player
+        # drops its connection and opens the stream again at the new position.
+        play = subprocess.Popen(["ffmpeg", "-v", "error", "-nostdin", "-re", "-i", url, "-f", "null", "-"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(seek_after)
+        play.kill()
+        play.wait()
+        t0 = time.monotonic()
+        ok, err = ffmpeg_frame(url, ss=seek_target, timeout=a.timeout)
+        if ok:
+            res["seek"] = time.monotonic() - t0
+        else:
+            res["error"] = "seek: " + err
+        return res
+    finally:
+        p.stop(signal.SIGTERM)
+
+
+def node_cold(a, kind, torrent, ih, fname, target, tag, env):
+    b0 = swarm_bytes()
+    p, port, path = node_client(a, kind, torrent, ih, fname, tag, env)
+    url = f"http://127.0.0.1:{port}{path}"
+    try:
+        if not http_ready(port, path, a.timeout, p):
+            return {"client": kind, "cold70_error": "HTTP server never answered"}
+        ok, err = ffmpeg_frame(url, ss=target, timeout=a.timeout)
+        if not ok:
+            return {"client": kind, "cold70_error": err}
+        return {"client": kind, "cold70": time.monotonic() - p.t0, "cold70_wire": swarm_bytes() - b0}
+    finally:
+        p.stop(signal.SIGTERM)
+
+
+def cine_stalls(a, torrent, seconds, tag):
+    """Real-time playback of `seconds` from the start; stalls after the first frame, CPU, RSS."""
+    save = fresh_dir(a, tag)
+    stats = os.path.join(a.logdir, tag + ".stats.jsonl")
+    p = Proc(cine_cmd(a, torrent, save, stats, [f"--length={seconds}"]),
+             os.path.join(a.logdir, tag + ".log"))
+    st = Stats(stats)
+    end = time.monotonic() + seconds * 3 + a.timeout
+    while time.monotonic() < end and p.alive():
+        if p.reap(block=False):
+            break
+        time.sleep(0.1)
+    wall = time.monotonic() - p.t0
+    p.stop()
+    st.poll()
+    ff = st.first("first_frame")
+    ex = st.first("exit")
+    stalls, stalled, open_at = 0, 0.0, None
+    for e in st.events:
+        if ff is None or e["t"] < ff["t"]:
+            continue
+        if e["event"] == "stall_begin":
+            stalls += 1
+            open_at = e["t"]
+        elif e["event"] == "stall_end" and open_at is not None:
+            stalled += e["t"] - open_at
+            open_at = None
+    if open_at is not None:
+        stalled += (ex["t"] if ex else st.events[-1]["t"]) - open_at
+    ru = p.rusage
+    return {
+        "ttff": ff["t"] if ff else None,
+        "stalls": stalls if ff else None,
+        "stalled_s": stalled if ff else None,
+        "completed": bool(ex and ex.get("code") == 0),
+        "cpu_s": (ru.ru_utime + ru.ru_stime) if ru else None,
+        "rss_mb": ru.ru_maxrss / 1024.0 if ru else None,
+        "wall_s": wall,
+        "error": (st.first("error") or {}).get("message"),
+    }
+
+
+def cine_whole(a, torrent, duration, tag):
+    """Seconds from start until Cine has every piece while it streams from the start."""
+    save = fresh_dir(a, tag)
+    stats = os.path.join(a.logdir, tag + ".stats.jsonl")
+    p = Proc(cine_cmd(a, torrent, save, stats, [f"--length={duration}"]),
+             os.path.join(a.logdir, tag + ".log"))
+    st = Stats(stats)
+    done = None
+    end = time.monotonic() + a.timeout + duration
+    while time.monotonic() < end and p.alive() and done is None:
+        st.poll()
+        md = st.first("metadata")
+        prog = [e for e in st.events if e["event"] == "progress"]
+        if md and prog and prog[-1]["pieces_have"] >= md["pieces"]:
+            # interpolate between the last two progress events on pieces_have
+            last = prog[-1]
+            prev = prog[-2] if len(prog) > 1 else {"t": 0.0, "pieces_have": 0}
+            dp = last["pieces_have"] - prev["pieces_have"]
+            frac = (md["pieces"] - prev["pieces_have"]) / dp if dp > 0 else 1.0
+            done = prev["t"] + frac * (last["t"] - prev["t"])
+        time.sleep(0.05)
+    p.stop()
+    st.poll()
+    return {"client": "cine", "whole_s": done, "error": (st.first("error") or {}).get("message")}
+
+
+def lt_whole(a, torrent, tag):
+    save = fresh_dir(a, tag)
+    argv = [LT_PYTHON, os.path.join(HERE, "lt_download.py"), torrent, save, f"--listen={LEECHER_PORT}",
+            f"--timeout={a.timeout * 4}"]
+    if a.direct_peers:
+        argv += [f"--peer=127.0.0.1:{p}" for p in SEEDER_PORTS]
+    r = subprocess.run(argv, capture_output=True, text=True)
+    with open(os.path.join(a.logdir, tag + ".log"), "w") as f:
+        f.write(r.stderr)
+    if r.returncode != 0:
+        return {"client": "libtorrent", "whole_s": None, "error": r.stderr.strip()[-300:]}
+    return {"client": "libtorrent", "whole_s": json.loads(r.stdout.strip().splitlines()[-1])["finished"]}
+
+
+def ffmpeg_decode_cpu(media, seconds):
+    before = os.times()
+    run(["ffmpeg", "-v", "error", "-nostdin", "-i", media, "-t", str(seconds), "-f", "null", "-"])
+    after = os.times()
+    return (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+# ---------------------------------------------------------------------------------------------
+# Report.
+
+def fmt(x, nd=2):
+    return "–" if x is None else f"{x:.{nd}f}"
+
+
+def ratio(a, b):
+    return None if a is None or not b else a / b
+
+
+def write_markdown(res, path):
+    a = res["config"]
+    L = []
+    L.append("# Streaming benchmark (issue 7)\n")
+    L.append(f"Generated by `bench/streaming_bench.py` on {res['date']} — {a['runs']} run(s) per cell, "
+             f"median shown; clip {a['clip_seconds']} s; swarm: 3 × `cine seed` at "
+             f"{a['seeder_rate'] / 1e6:.2f} MB/s each = **{3 * a['seeder_rate'] / 1e6:.2f} MB/s** "
+             f"(MB = 10⁶ bytes) unless noted, opentracker, all on loopback in a private network "
+             f"namespace. Clients: {', '.join(a['clients'])}. Machine: {res['machine']}.\n")
+    b = res.get("cine_build", {})
+    loads = [x.get("load1") for x in res.get("raw", []) if x.get("load1") is not None]
+    L.append(f"Cine built from {b.get('commit', '?')}" + (f" plus uncommitted changes in {', '.join(b['uncommitted'])}"
+             if b.get("uncommitted") else "") + ". " + (f"1-min load average during the runs: median "
+             f"{statistics.median(loads):.1f}, max {max(loads):.1f} on 2 cores (the machine is shared with "
+             f"other builds; figures are wall-clock).\n" if loads else "\n"))
+    L.append("Floor = bytes of the pieces that `ffmpeg` reads for the operation (traced with strace) ÷ "
+             "swarm rate. *best* = the better of peerflix and webtorrent-cli. peerflix and "
+             "webtorrent-cli are timed from their start until `ffmpeg -frames:v 1` on their HTTP "
+             "stream exits (seeks: from the new request to exit, `-ss T -noaccurate_seek`).\n")
+    media = res["media"]
+    piece_sizes = a["piece_sizes"]
+
+    def cell_rows(metric, floor_key, unit_div=1.0, nd=2, target=None):
+        rows = []
+        for c in a["containers"]:
+            for ps in piece_sizes:
+                s = res["startup"].get(f"{c}/{ps}")
+                if not s:
+                    continue
+                v = {k: s.get(k, {}).get(metric) for k in ("cine", "peerflix", "webtorrent")}
+                v = {k: (x / unit_div if x is not None else None) for k, x in v.items()}
+                best = min([x for k, x in v.items() if k != "cine" and x is not None], default=None)
+                floor = s["floor"].get(floor_key)
+                if floor is not None:
+                    floor = floor / unit_div
+                r_best, r_floor = ratio(v["cine"], best), ratio(v["cine"], floor)
+                verdict = ""
+                if target == "half" and r_best is not None:
+                    verdict = "✅" if r_best <= 0.5 else "❌"
+                elif target == "mb" and ps == 262144 and v["cine"] is not None:
+                    verdict = "✅" if v["cine"] <= 1.5 else "❌"
+                rows.append(f"| {c} | {ps // 1024} KiB | {fmt(v['cine'], nd)} | {fmt(v['peerflix'], nd)} | "
+                            f"{fmt(v['webtorrent'], nd)} | {fmt(floor, nd)} | {fmt(r_best)}× | {fmt(r_floor)}× | {verdict} |")
+        return rows
+
+    hdr = "| media | pieces | Cine | peerflix | webtorrent | floor | Cine / best | Cine / floor | target |\n|---|---|---|---|---|---|---|---|---|"
+    L.append("## Time to first frame (s) — target ≤ 0.5× best\n")
+    L.append(hdr)
+    L += cell_rows("ttff", "first_frame_s", target="half")
+    L.append("\n## Seek latency to 70 % during playback (s) — target ≤ 0.5× best\n")
+    L.append(f"Seek issued after {a['seek_after']} s of playback. ")
+    L.append(f"For reference, `ffmpeg -ss T -frames:v 1` on the *local file* (process start-up + "
+             f"probe + seek, no network) takes {fmt(res.get('ffmpeg_local_seek_s'))} s: part of the "
+             f"peerflix/webtorrent figures that a resident player would not pay.\n")
+    L.append(hdr)
+    L += cell_rows("seek", "seek_s", target="half")
+    L.append("\n## Cold start at 70 % (s) — time to the first frame of a fresh client started at 70 %\n")
+    L.append(hdr)
+    L += cell_rows("cold70", "cold70_s", target="half")
+    L.append("\n## MB at first frame — target ≤ 1.5 MB for 256 KiB pieces (Cine's own count)\n")
+    L.append("*own* = Cine's payload count in its `first_frame` event. *wire* = bytes the seeders sent "
+             "to the client until its first frame was seen (IP packet lengths, counted by nftables on the "
+             "seeders' ports — the same meter for every client; it also counts data still in loopback "
+             "socket buffers, so it runs ahead of what a client had received). Floor = bytes of the "
+             "pieces FFmpeg reads for its first frame.\n")
+    L.append("| media | pieces | Cine own | Cine wire | peerflix wire | webtorrent wire | floor | Cine wire / best | Cine own / floor | target |\n|---|---|---|---|---|---|---|---|---|---|")
+    for c in a["containers"]:
+        for ps in piece_sizes:
+            s = res["startup"].get(f"{c}/{ps}")
+            if not s:
+                continue
+            g = lambda cl, k: (s.get(cl, {}).get(k) / 1e6) if s.get(cl, {}).get(k) is not None else None
+            own, cw, pw, ww = g("cine", "ff_payload"), g("cine", "ff_wire"), g("peerflix", "ff_wire"), g("webtorrent", "ff_wire")
+            best = min([x for x in (pw, ww) if x is not None], default=None)
+            floor = s["floor"]["first_frame_bytes"] / 1e6
+            verdict = ("✅" if own <= 1.5 else "❌") if (ps == 262144 and own is not None) else ""
+            L.append(f"| {c} | {ps // 1024} KiB | {fmt(own)} | {fmt(cw)} | {fmt(pw)} | {fmt(ww)} | {fmt(floor)} | "
+                     f"{fmt(ratio(cw, best))}× | {fmt(ratio(own, floor))}× | {verdict} |")
+
+    if res.get("cine_timeline"):
+        L.append("\n### Where Cine's time to first frame goes (median s since start)\n")
+        L.append("| media | pieces | metadata | opened | first frame | payload at first frame (MB) | floor (MB) |\n|---|---|---|---|---|---|---|")
+        for k, tl in res["cine_timeline"].items():
+            c, ps = k.split("/")
+            fl = res["startup"][k]["floor"]["first_frame_bytes"] / 1e6
+            L.append(f"| {c} | {int(ps) // 1024} KiB | {fmt(tl['metadata'], 3)} | {fmt(tl['opened'])} | "
+                     f"{fmt(tl['first_frame'])} | {fmt(tl['ff_payload_mb'])} | {fmt(fl)} |")
+
+    if res.get("stalls"):
+        L.append(f"\n## Stalls over {a['stall_seconds']} s of real-time Cine playback — target 0 at 1.5× and 3×\n")
+        L.append("Swarm rate = k × the file's average bitrate, split over the 3 seeders. Stalls counted after the first frame.\n")
+        L.append("| media | bitrate (Mbit/s) | swarm | stalls (median, all runs) | stalled s (median) | TTFF (s) | target |\n|---|---|---|---|---|---|---|")
+        for k, s in res["stalls"].items():
+            c, ps, mult = k.split("/")
+            mult = float(mult)
+            st = s["stalls"]
+            verdict = "" if mult < 1.5 else ("✅" if st and max(st) == 0 else "❌")
+            L.append(f"| {c} ({int(ps) // 1024} KiB) | {media[c]['bitrate'] / 1e6:.2f} | {mult:g}× | "
+                     f"{fmt(median(st), 0)} ({', '.join(str(x) for x in st)}) | {fmt(median(s['stalled_s']))} | "
+                     f"{fmt(median(s['ttff']))} | {verdict or 'report'} |")
+
+    if res.get("whole"):
+        L.append("\n## Whole file: download while streaming vs plain libtorrent — target ≥ 0.95×\n")
+        L.append("Cine plays from the start at real pace; time until it has every piece (interpolated between "
+                 "its 1 s progress events). Plain = Debian's python3-libtorrent 2.0 downloading the same torrent "
+                 "from the same swarm. Throughput ratio = plain time ÷ Cine time.\n")
+        L.append("| media | pieces | size (MB) | Cine streaming (s) | plain libtorrent (s) | floor (s) | throughput ratio | target |\n|---|---|---|---|---|---|---|---|")
+        eff = []
+        for k, s in res["whole"].items():
+            c, ps = k.split("/")
+            cm, lm = median(s["cine"]), median(s["libtorrent"])
+            r = ratio(lm, cm)
+            size = media[c]["size"]
+            L.append(f"| {c} | {int(ps) // 1024} KiB | {size / 1e6:.1f} | {fmt(cm)} | {fmt(lm)} | "
+                     f"{fmt(size / (3 * a['seeder_rate']))} | {fmt(r)}× | {'✅' if r and r >= 0.95 else '❌'} |")
+            if lm:
+                eff.append(size / lm)
+        if eff:
+            L.append(f"\nEffective swarm rate seen by plain libtorrent: {statistics.median(eff) / 1e6:.2f} MB/s of the "
+                     f"{3 * a['seeder_rate'] / 1e6:.2f} MB/s configured (the floors above use the configured rate).")
+
+    if res.get("cpu"):
+        L.append(f"\n## Cine CPU and memory during {a['stall_seconds']} s of playback (swarm at 3× bitrate)\n")
+        L.append("CPU = user+sys of the whole `cine play` process (decode, torrent, hashing) for the run; "
+                 "reference = `ffmpeg -i FILE -t S -f null -` decoding the same seconds. Target ≤ 1.1× and ≤ 250 MB.\n")
+        L.append("| media | Cine CPU (s) | ffmpeg -f null CPU (s) | ratio | peak RSS (MB) | target |\n|---|---|---|---|---|---|")
+        for c, s in res["cpu"].items():
+            r = ratio(s["cine_cpu_s"], s["ffmpeg_cpu_s"])
+            ok = r is not None and r <= 1.1 and s["rss_mb"] is not None and s["rss_mb"] <= 250
+            L.append(f"| {c} | {fmt(s['cine_cpu_s'])} | {fmt(s['ffmpeg_cpu_s'])} | {fmt(r)}× | "
+                     f"{fmt(s['rss_mb'], 0)} | {'✅' if ok else '❌'} |")
+
+    L.append(f"\nIsolation: {res.get('isolation', '(run in progress)')}\n")
+    if res.get("failures"):
+        L.append("\n## Failures\n")
+        for f in res["failures"][:40]:
+            L.append(f"- {f}")
+    with open(path, "w") as f:
+        f.write("\n".join(L) + "\n")
+
+
+# ---------------------------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="1 container (mkv), 1 run, 40 s clip, 256 KiB only")
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--clip-seconds", type=int, default=90)
+    ap.add_argument("--video-bitrate", default="8M", help="H.264 rate (VP9 720p gets half)")
+    ap.add_argument("--containers", default=",".join(CONTAINERS))
+    ap.add_argument("--piece-sizes", default="262144,1048576")
+    ap.add_argument("--clients", default="cine,peerflix,webtorrent")
+    ap.add_argument("--seeder-rate", type=float, default=1.5e6, help="bytes/s per seeder (3 seeders)")
+    ap.add_argument("--seek-after", type=float, default=5.0, help="seconds of playback before the 70%% seek")
+    ap.add_argument("--stall-rates", default="1.2,1.5,3", help="swarm rate as multiples of the bitrate")
+    ap.add_argument("--stall-seconds", type=int, default=60)
+    ap.add_argument("--stall-containers", default="mkv")
+    ap.add_argument("--whole-containers", default="mkv,mp4-moov-end")
+    ap.add_argument("--skip", default="", help="comma list of: startup,stalls,whole")
+    ap.add_argument("--direct-peers", action="store_true",
+                    help="also give clients the seeders' addresses (default: tracker only, for all)")
+    ap.add_argument("--timeout", type=float, default=60.0, help="per-operation timeout, s")
+    ap.add_argument("--cine", default=os.path.join(REPO, "build-bench", "cine"))
+    ap.add_argument("--workdir", default="/tmp/cine-streaming-bench")
+    ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--report", metavar="JSON", help="only rewrite the Markdown table from a results JSON")
+    a = ap.parse_args()
+    if a.report:
+        res = json.load(open(a.report))
+        md = os.path.splitext(a.report)[0] + ".md"
+        write_markdown(res, md)
+        print(md)
+        return
+    if a.quick:
+        a.runs, a.clip_seconds = 1, 60
+        a.containers, a.piece_sizes = "mkv", "262144"
+        a.stall_containers, a.whole_containers = "mkv", "mkv"
+        a.stall_seconds = 30
+    a.cine = os.path.abspath(a.cine)
+    a.containers = [c for c in a.containers.split(",") if c]
+    a.piece_sizes = [int(x) for x in a.piece_sizes.split(",")]
+    a.clients = [c for c in a.clients.split(",") if c]
+    a.stall_rates = [float(x) for x in a.stall_rates.split(",") if x]
+    a.stall_containers = [c for c in a.stall_containers.split(",") if c in a.containers]
+    a.whole_containers = [c for c in a.whole_containers.split(",") if c in a.containers]
+    skip = set(a.skip.split(","))
+    for tool in ("ffmpeg", "ffprobe", "strace", "opentracker", "nft", "ip", "ss", "unshare", "node"):
+        if not shutil.which(tool):
+            sys.exit(f"missing tool: {tool} (run bench/setup.sh)")
+    if not os.access(a.cine, os.X_OK):
+        sys.exit(f"no cine binary at {a.cine} (build it, or pass --cine)")
+    if {"peerflix", "webtorrent"} & set(a.clients) and not os.path.isdir(os.path.join(HERE, "node_modules", ".bin")):
+        sys.exit("bench/node_modules missing: run bench/setup.sh")
+    if a.clip_seconds < a.stall_seconds + 5 and "stalls" not in skip:
+        sys.exit("--clip-seconds must exceed --stall-seconds")
+
+    enter_netns()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
+    signal.signal(signal.SIGHUP, lambda *_: sys.exit("hung up"))
+    setup_nft()
+    a.logdir = os.path.join(a.workdir, "logs", time.strftime("%Y%m%d-%H%M%S"))
+    os.makedirs(a.logdir, exist_ok=True)
+    os.makedirs(a.out, exist_ok=True)
+    t_start = time.monotonic()
+    env = dict(os.environ)
+    env.pop("CINE_BENCH_NETNS", None)
+
+    paths = make_media(os.path.join(a.workdir), a.clip_seconds, a.video_bitrate)
+    res = {"date": time.strftime("%Y-%m-%d %H:%M"), "config": {k: v for k, v in vars(a).items()},
+           "machine": f"{os.cpu_count()} cores, Debian, {subprocess.run(['uname', '-r'], capture_output=True, text=True).stdout.strip()}",
+           "media": {}, "startup": {}, "stalls": {}, "whole": {}, "cpu": {}, "failures": [], "raw": []}
+    res["config"]["seeder_rate"] = a.seeder_rate
+    git = lambda *x: subprocess.run(["git", "-C", REPO] + list(x), capture_output=True, text=True).stdout.strip()
+    dirty = [l[3:] for l in git("status", "--porcelain", "--untracked-files=no").splitlines()
+             if not l[3:].startswith("bench/")]
+    res["cine_build"] = {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted": dirty}
+    swarm_rate = 3 * a.seeder_rate
+    torrents = {}
+    for c in a.containers:
+        m = paths[c]
+        size, dur = os.path.getsize(m), ffprobe_duration(m)
+        res["media"][c] = {"file": os.path.basename(m), "size": size, "duration": dur, "bitrate": size * 8 / dur}
+        for ps in a.piece_sizes:
+            torrents[(c, ps)] = make_torrent(a.cine, m, ps, os.path.join(a.workdir, "torrents"))
+    log("media:", json.dumps(res["media"]))
+
+    # local reference: ffmpeg process + probe + seek on a local file (no network)
+    t0 = time.monotonic()
+    m0 = paths[a.containers[0]]
+    ffmpeg_frame(m0, ss=0.7 * res["media"][a.containers[0]]["duration"])
+    res["ffmpeg_local_seek_s"] = time.monotonic() - t0
+
+    swarm = Swarm(a, a.logdir, [ih for _, ih in torrents.values()])
+    egress_seen = []
+    try:
+        # ---------------- startup, seek, cold start
+        if "startup" not in skip:
+            for c in a.containers:
+                m, dur, size = paths[c], res["media"][c]["duration"], res["media"][c]["size"]
+                target = 0.7 * dur
+                floors = compute_floors(m, size, dur, a.seek_after, target, a.piece_sizes)
+                for ps in a.piece_sizes:
+                    torrent, ih = torrents[(c, ps)]
+                    swarm.serve(torrent, m, a.seeder_rate)
+                    fl = floors[ps]
+                    cell = {"floor": {
+                        "first_frame_bytes": fl["first_frame_bytes"], "seek_bytes": fl["seek_bytes"],
+                        "cold70_bytes": fl["cold70_bytes"],
+                        "first_frame_s": fl["first_frame_bytes"] / swarm_rate,
+                        "seek_s": fl["seek_bytes"] / swarm_rate,
+                        "cold70_s": fl["cold70_bytes"] / swarm_rate,
+                        "first_frame_pieces": fl["first_frame_pieces"]}}
+                    per = {k: [] for k in a.clients}
+                    for r in range(a.runs):
+                        order = a.clients[r % len(a.clients):] + a.clients[:r % len(a.clients)]
+                        for cl in order:
+                            tag = f"{c}_{ps // 1024}k_{cl}_r{r}"
+                            log(f"startup {tag}")
+                            if cl == "cine":
+                                x = cine_startup(a, torrent, a.seek_after, target, tag)
+                                x.update(cine_cold(a, torrent, target, tag + "_cold"))
+                            else:
+                                x = node_startup(a, cl, torrent, ih, os.path.basename(m), a.seek_after, target, tag, env)
+                                x.update(node_cold(a, cl, torrent, ih, os.path.basename(m), target, tag + "_cold", env))
+                            x.update({"container": c, "piece": ps, "run": r, "load1": os.getloadavg()[0]})
+                            if x.get("seek_dl") is not None and x["seek_dl"] >= 0.7 * size:
+                                x["seek_target_maybe_downloaded"] = True
+                                res["failures"].append(f"{tag}: {x['seek_dl'] / 1e6:.1f} MB downloaded before the "
+                                                       f"seek: the 70 % target may have been downloaded already")
+                            egress_seen += x.pop("egress", []) or []
+                            res["raw"].append(x)
+                            per[cl].append(x)
+                            for k in ("error", "cold70_error"):
+                                if x.get(k):
+                                    res["failures"].append(f"{tag}: {k}: {x[k]}")
+                            log(f"  ttff={fmt(x.get('ttff'))} seek={fmt(x.get('seek'))} cold70={fmt(x.get('cold70'))} "
+                                f"ff_wire={fmt((x.get('ff_wire') or 0) / 1e6)}MB")
+                    for cl, xs in per.items():
+                        cell[cl] = {k: median([x.get(k) for x in xs]) for k in
+                                    ("ttff", "seek", "cold70", "ff_wire", "ff_payload", "cold70_wire", "http_ready")}
+                    res["startup"][f"{c}/{ps}"] = cell
+                    if per.get("cine"):
+                        tls = [x["timeline"] for x in per["cine"]]
+                        res.setdefault("cine_timeline", {})[f"{c}/{ps}"] = {
+                            **{k: median([t.get(k) for t in tls]) for k in ("metadata", "opened", "first_frame")},
+                            "ff_payload_mb": (cell["cine"]["ff_payload"] or 0) / 1e6}
+                    save(res, a)
+
+        # ---------------- stalls, CPU, RSS (Cine)
+        if "stalls" not in skip and "cine" in a.clients:
+            for c in a.stall_containers:
+                m = paths[c]
+                br = res["media"][c]["bitrate"] / 8  # bytes/s
+                ps = a.piece_sizes[0]
+                torrent, _ = torrents[(c, ps)]
+                for mult in a.stall_rates:
+                    swarm.serve(torrent, m, mult * br / 3)
+                    xs = []
+                    for r in range(a.runs):
+                        tag = f"{c}_{ps // 1024}k_stall{mult:g}_r{r}"
+                        log(f"stalls {tag} (seeders at {mult * br / 3 / 1e6:.3f} MB/s each)")
+                        x = cine_stalls(a, torrent, a.stall_seconds, tag)
+                        log(f"  stalls={x['stalls']} stalled={fmt(x['stalled_s'])}s ttff={fmt(x['ttff'])} "
+                            f"cpu={fmt(x['cpu_s'])}s rss={fmt(x['rss_mb'], 0)}MB")
+                        x.update({"container": c, "piece": ps, "mult": mult, "run": r, "kind": "stall",
+                                  "load1": os.getloadavg()[0]})
+                        if x.get("error") or not x["completed"]:
+                            res["failures"].append(f"{tag}: {x.get('error') or 'did not finish the playback'}")
+                        res["raw"].append(x)
+                        xs.append(x)
+                    res["stalls"][f"{c}/{ps}/{mult:g}"] = {k: [x[k] for x in xs] for k in
+                                                          ("stalls", "stalled_s", "ttff", "cpu_s", "rss_mb")}
+                    if mult == max(a.stall_rates):
+                        ffc = [ffmpeg_decode_cpu(m, a.stall_seconds) for _ in range(a.runs)]
+                        res["cpu"][c] = {"cine_cpu_s": median([x["cpu_s"] for x in xs]),
+                                         "ffmpeg_cpu_s": median(ffc),
+                                         "rss_mb": max([x["rss_mb"] for x in xs if x["rss_mb"]], default=None)}
+                    save(res, a)
+
+        # ---------------- whole file while streaming vs plain libtorrent
+        if "whole" not in skip:
+            for c in a.whole_containers:
+                m, dur = paths[c], res["media"][c]["duration"]
+                for ps in a.piece_sizes[:1]:
+                    torrent, _ = torrents[(c, ps)]
+                    swarm.serve(torrent, m, a.seeder_rate)
+                    cell = {"cine": [], "libtorrent": []}
+                    for r in range(a.runs):
+                        for cl in (("cine", "libtorrent") if r % 2 == 0 else ("libtorrent", "cine")):
+                            if cl == "cine" and "cine" not in a.clients:
+                                continue
+                            tag = f"{c}_{ps // 1024}k_whole_{cl}_r{r}"
+                            log(f"whole {tag}")
+                            x = cine_whole(a, torrent, dur, tag) if cl == "cine" else lt_whole(a, torrent, tag)
+                            log(f"  {fmt(x['whole_s'])} s")
+                            if x.get("error") or x["whole_s"] is None:
+                                res["failures"].append(f"{tag}: {x.get('error') or 'not finished'}")
+                            x.update({"container": c, "piece": ps, "run": r, "kind": "whole",
+                                      "load1": os.getloadavg()[0]})
+                            res["raw"].append(x)
+                            cell[cl].append(x["whole_s"])
+                    res["whole"][f"{c}/{ps}"] = cell
+                    save(res, a)
+    finally:
+        swarm.stop()
+        for p in list(LIVE):
+            p.stop(signal.SIGKILL, grace=2)
+    blocked = nft_counter("egress_blocked")
+    res["isolation"] = (f"private network namespace with only `lo`; nftables dropped {blocked} bytes "
+                        f"addressed outside loopback; `ss` samples during client runs found "
+                        f"{len(egress_seen)} sockets with a non-loopback peer.")
+    res["egress_sockets"] = egress_seen
+    res["elapsed_s"] = time.monotonic() - t_start
+    save(res, a)
+    log(f"done in {res['elapsed_s'] / 60:.1f} min: {os.path.join(a.out, 'streaming.md')}")
+
+
+def save(res, a):
+    name = "streaming-quick" if a.quick else "streaming"
+    with open(os.path.join(a.out, name + ".json"), "w") as f:
+        json.dump(res, f, indent=1, default=str)
+    try:
+        write_markdown(res, os.path.join(a.out, name + ".md"))
+    except Exception:  # the JSON is the record; the table can be redone with --report
+        import traceback
+        traceback.print_exc()
+
+
+if __name__ == "__main__":
+    main()
