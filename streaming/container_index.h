@@ -40,7 +40,8 @@ class ContainerIndex {
   ByteRange header() const { return header_; }
   // The index ranges found so far (moov, Cues, idx1, the tail of a transport stream).
   const std::vector<ByteRange>& index() const { return index_; }
-  // What the picker should treat as urgent: header, index, then what the parser wants.
+  // What the picker should treat as urgent: header, index, what the parser wants, and while
+  // the parse is not done a guess at the end of the file (where indexes usually are).
   std::vector<ByteRange> urgent() const;
 
  private:

@@ -36,7 +36,11 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   PieceSpan const file = map_.file_pieces();
   auto set_prio = [&](PieceIndex p, Priority prio) { out.priorities[size_t(p.value)] = uint8_t(prio); };
 
-  int64_t const head = std::clamp<int64_t>(in.read_head, 0, map_.file_size());
+  int64_t const read_head = std::clamp<int64_t>(in.read_head, 0, map_.file_size());
+  bool const peek = std::any_of(in.side_reads.begin(), in.side_reads.end(),
+                                [&](ByteRange r) { return r.contains(read_head); });
+  if (!peek) playback_ = read_head;
+  int64_t const head = playback_;
   bool const at_end = head >= map_.file_size();
   double const rate = in.byte_rate > 0 ? in.byte_rate : cfg_.assumed_byte_rate;
   int64_t const wbytes = window_bytes(rate, in.download_rate);
@@ -54,11 +58,10 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   out.retargeted = planned_ && !at_end && !prev_window_.contains(head_piece);
 
   // Everything of the file stays wanted, so the download (and later the seeding) goes on; the
-  // tiers only order it: the window, then what follows it, then the rest, then what was played.
+  // tiers only order it: the window and as much after it, then the rest, then what was played.
   for (PieceIndex p = file.begin; p < file.end; ++p) {
     if (p < head_piece) set_prio(p, Priority::behind);
-    else if (window.contains(p)) set_prio(p, Priority::window);
-    else if (p < readahead_end) set_prio(p, Priority::readahead);
+    else if (p < readahead_end) set_prio(p, Priority::window);
     else set_prio(p, Priority::ahead);
   }
 
@@ -74,7 +77,7 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     PieceSpan const span = map_.pieces_for(r);
     for (PieceIndex p = span.begin; p < span.end; ++p) {
       if (!st.have(p) && !deadlines.count(p))
-        add_deadline(p, cfg_.urgent_step_ms * urgent_rank++, Priority::critical);
+        add_deadline(p, cfg_.urgent_step_ms * urgent_rank++, Priority::top);
     }
   }
 
@@ -86,8 +89,10 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   int missing_ahead = 0;
   auto add_ahead = [&](PieceIndex p) {
     int const ms = lead_ms(p);
-    bool const top = ms <= cfg_.top_priority_ms || missing_ahead < cfg_.min_top_pieces;
-    add_deadline(p, ms, top ? Priority::critical : Priority::window);
+    Priority const prio = missing_ahead < cfg_.top_pieces ? Priority::top
+                          : ms <= cfg_.soon_ms           ? Priority::soon
+                                                          : Priority::window;
+    add_deadline(p, ms, prio);
     ++missing_ahead;
   };
   for (PieceIndex p = window.begin; p < window.end; ++p) {

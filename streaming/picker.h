@@ -46,9 +46,11 @@ class PieceBits : public PieceStates {
   std::vector<bool> requested_;
 };
 
-// libtorrent's piece priorities, 0 (skip) .. 7 (top); the tiers the picker uses.
-enum class Priority : uint8_t {
-  skip = 0, behind = 1, ahead = 4, readahead = 5, window = 6, critical = 7 };
+// libtorrent's piece priorities, 0 (skip) .. 7 (top); the tiers the picker uses. Inside a
+// priority libtorrent's ordinary picker goes rarest-first (random among equals), so the tiers
+// are what makes it take the nearest pieces first while it fills the peers' request queues next
+// to the deadline requests.
+enum class Priority : uint8_t { skip = 0, behind = 1, ahead = 4, window = 5, soon = 6, top = 7 };
 
 struct PickerConfig {
   // Media byte rate assumed until the player gives the container's (8 Mbit/s).
@@ -64,11 +66,10 @@ struct PickerConfig {
   int min_critical_pieces = 4;
   // Header and index pieces get deadlines 0, step, 2*step, ... in the order they were given.
   int urgent_step_ms = 10;
-  // Window pieces due within this time (and at least the first few missing ones) get the top
-  // priority, the rest of the window one below: libtorrent's ordinary picker, which fills the
-  // peers' request queues alongside the deadline requests, then takes them first too.
-  int top_priority_ms = 2000;
-  int min_top_pieces = 2;
+  // Tiers: 7 for the header, the index and the next top_pieces missing pieces at the head, 6
+  // for what is due within soon_ms, 5 for the rest of the window and as much again after it.
+  int top_pieces = 2;
+  int soon_ms = 2000;
 };
 
 struct PickerInput {
@@ -78,6 +79,10 @@ struct PickerInput {
   // File-relative ranges needed before playback can go on, most urgent first: the header,
   // the container index (moov, Cues, idx1), the player's prefetch hints.
   std::vector<ByteRange> urgent;
+  // Ranges the reader only visits to parse them (the container index, a transport stream's
+  // tail): a read head inside one is a peek, not a new playback position, so the window stays
+  // where playback is instead of jumping there and back (each jump would cancel requests).
+  std::vector<ByteRange> side_reads;
 };
 
 struct Deadline {
@@ -121,6 +126,7 @@ class Picker {
   PickerConfig cfg_;
   std::set<PieceIndex> critical_;
   PieceSpan prev_window_;
+  int64_t playback_ = 0;  // the last read head outside the side reads
   bool planned_ = false;
 };
 

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -232,10 +233,6 @@ lt::settings_pack make_settings(const SessionConfig& cfg) {
   sp.set_str(lt::settings_pack::user_agent, "Cine/0.1.0 libtorrent/2.0.8");
   sp.set_str(lt::settings_pack::peer_fingerprint, lt::generate_fingerprint("CI", 0, 1, 0, 0));
   sp.set_int(lt::settings_pack::stop_tracker_timeout, 1);
-  // Requests queued at a peer are served in order: a deadline piece asked for after a seek waits
-  // behind them. One second of queue (instead of three) keeps that wait short and is still
-  // plenty to keep a link busy.
-  sp.set_int(lt::settings_pack::request_queue_time, 1);
   // libtorrent picks the first few pieces at random (to have something to share soon), which
   // ignores the plan: a stream wants its header and the read head first.
   sp.set_int(lt::settings_pack::initial_picker_threshold, 0);
@@ -293,6 +290,8 @@ class SessionImpl final : public Session {
   void load_resume(lt::add_torrent_params* atp, const std::string& info_hash) const;
   std::string resume_path(const std::string& info_hash) const;
   void fail(const std::string& message);
+  template <typename... Args>
+  void trace(const char* fmt, Args... args) const;
 
   // Pump thread.
   void pump();
@@ -305,6 +304,7 @@ class SessionImpl final : public Session {
   void write_resume(const lt::add_torrent_params& atp, bool clean);
 
   SessionConfig const cfg_;
+  Clock::time_point const born_ = Clock::now();
   std::vector<lt::tcp::endpoint> peers_;
   std::unique_ptr<lt::session> ses_;
   std::shared_ptr<Waker> const waker_;
@@ -350,6 +350,16 @@ class SessionImpl final : public Session {
   bool pending_clean_ = false;   // the save in flight was asked for with nothing left to fetch
   bool saved_clean_ = false;     // the last file written was marked clean
 };
+
+template <typename... Args>
+void SessionImpl::trace(const char* fmt, Args... args) const {
+  if (!cfg_.log) return;
+  char line[512];
+  int const n = std::snprintf(line, sizeof line, "%8.3f ",
+                              std::chrono::duration<double>(Clock::now() - born_).count());
+  std::snprintf(line + n, sizeof line - size_t(n), fmt, args...);
+  cfg_.log(line);
+}
 
 std::unique_ptr<Session> Session::create(const SessionConfig& cfg, std::string* error) {
   auto s = std::make_unique<SessionImpl>(cfg);
@@ -696,6 +706,7 @@ void SessionImpl::handle_alert(lt::alert* a) {
     on_read_piece(*r);
   } else if (auto* p = lt::alert_cast<lt::piece_finished_alert>(a)) {
     bits_.set_have(PieceIndex(static_cast<int>(p->piece_index)));
+    trace("piece %d verified", static_cast<int>(p->piece_index));
     if (saved_clean_) {
       // The clean file on disk no longer tells the whole truth: replace it soon.
       std::lock_guard<std::mutex> lk(mu_);
@@ -832,6 +843,10 @@ void SessionImpl::plan_and_fill() {
   in.byte_rate = fed_ ? fed_->byte_rate() : 0;
   in.download_rate = status_.download_payload_rate;
   in.urgent = index_->urgent();
+  // The demuxer reads the index (and the headers the parser still wants: it is after the same
+  // bytes) and comes back: those reads are peeks, not playback positions.
+  in.side_reads = index_->index();
+  in.side_reads.insert(in.side_reads.end(), index_->wanted().begin(), index_->wanted().end());
   if (fed_ && !fed_->prefetch().empty()) in.urgent.push_back(fed_->prefetch());
   PiecePlan const plan = picker_->plan(in, bits_);
 
@@ -843,6 +858,15 @@ void SessionImpl::plan_and_fill() {
                              head_piece != applied_head_ || now - deadlines_at_ >= kDeadlineRefresh;
   if (deadlines_due) {
     for (const Deadline& d : plan.deadlines) h.set_piece_deadline(lt::piece_index_t(d.piece.value), d.ms);
+    if (cfg_.log) {
+      std::string dl;
+      for (size_t i = 0; i < plan.deadlines.size() && i < 12; ++i)
+        dl += " " + std::to_string(plan.deadlines[i].piece.value) + "@" + std::to_string(plan.deadlines[i].ms);
+      trace("plan: head %lld (piece %d) rate %.0f window [%d,%d) resets %zu%s deadlines %zu:%s",
+            static_cast<long long>(in.read_head), head_piece.value, in.byte_rate, plan.window.begin.value,
+            plan.window.end.value, plan.resets.size(), plan.retargeted ? " (far seek)" : "",
+            plan.deadlines.size(), dl.c_str());
+    }
     applied_deadlines_ = std::move(deadline_set);
     applied_head_ = head_piece;
     deadlines_at_ = now;

@@ -26,6 +26,9 @@ struct SessionConfig {
   // Tools (`cine info` on a magnet): fetch the metadata only; no piece is requested and
   // nothing (data or resume file) is written.
   bool metadata_only = false;
+  // Optional trace (e.g. for -v): one line per event — pieces verified, plans applied (read
+  // head, window, resets, deadlines). Called on the session's pump thread; must not block.
+  std::function<void(const std::string&)> log;
 };
 
 struct FileEntry {

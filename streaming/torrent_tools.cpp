@@ -116,7 +116,7 @@ std::string format_metadata(const Metadata& m) {
     std::snprintf(line, sizeof line, "  %4d  %14lld  ", f.index, static_cast<long long>(f.size));
     s += line + f.path + "\n";
   }
-  s += "trackers:   " + std::string(m.trackers.empty() ? "(none)" : "") + "\n";
+  s += m.trackers.empty() ? "trackers:   (none)\n" : "trackers:\n";
   for (const std::string& t : m.trackers) s += "  " + t + "\n";
   return s;
 }
@@ -126,7 +126,7 @@ std::string format_magnet(const MagnetInfo& m) {
   s += "name:       " + (m.name.empty() ? std::string("(not in the link)") : m.name) + "\n";
   if (!m.btih.empty()) s += "info-hash:  " + m.btih + "\n";
   if (!m.btmh.empty()) s += "info-hash2: " + m.btmh + " (v2)\n";
-  s += "trackers:   " + std::string(m.trackers.empty() ? "(none)" : "") + "\n";
+  s += m.trackers.empty() ? "trackers:   (none)\n" : "trackers:\n";
   for (const std::string& t : m.trackers) s += "  " + t + "\n";
   if (!m.peers.empty()) {
     s += "peers:\n";

@@ -90,6 +90,9 @@ TEST_CASE("container index: MP4 with moov at the end (ffmpeg's default)") {
   ContainerIndex ci(int64_t(f.size()));
   CHECK(ci.wanted().size() == 1);
   CHECK(ci.wanted()[0] == ByteRange{0, 64 << 10});
+  // Before anything is known: the header and a guess at the end of the file.
+  CHECK(ci.urgent().size() == 2);
+  CHECK(ci.urgent()[1] == ByteRange{int64_t(f.size()) - (128 << 10), int64_t(f.size())});
   int const rounds = drive(ci, f);
   CHECK(rounds <= 3);
   REQUIRE(ci.done());

@@ -109,9 +109,9 @@ TEST_CASE("picker: the rest of the file stays wanted, in tiers") {
   in.byte_rate = 25;   // window 250 bytes -> at least 4 pieces: 7..10
   PiecePlan plan = picker.plan(in, st);
   CHECK(plan.window == PieceSpan{PieceIndex(7), PieceIndex(11)});
-  // 0-1 other file, 2-6 behind the head, 7-10 window (the first due within 2 s on top),
-  // 11-12 read-ahead, 13+ other files.
-  CHECK(priority_string(plan) == "00111117766550000000");
+  // 0-1 other file, 2-6 behind the head, 7-10 window (the next two missing on top), 11-12
+  // read-ahead, 13+ other files.
+  CHECK(priority_string(plan) == "00111117755550000000");
   CHECK(deadline_string(plan, 20) == ".......cccc.........");
 }
 
@@ -160,6 +160,45 @@ TEST_CASE("picker: a far seek clears the old deadlines at once") {
   CHECK(plan.priorities[5] == 1);  // behind the head now, still wanted
 }
 
+TEST_CASE("picker: priorities rise towards the read head") {
+  Picker picker(PieceMap(0, 3000, 3000, 100), config());
+  PickerInput in;
+  in.read_head = 0;
+  in.byte_rate = 100;   // a piece a second: 10 s window, the next 2 s "soon"
+  PieceBits st = PieceBits::from_string("h.............................");
+  PiecePlan plan = picker.plan(in, st);
+  // 0 have; 1, 2 the next two missing (top; also all that is due within 2 s), then the rest of
+  // the window (0-9) and as much after it (10-19), then the rest.
+  CHECK(priority_string(plan) == "577" + std::string(17, '5') + std::string(10, '4'));
+  in.byte_rate = 400;   // four pieces a second: pieces 3-8 (up to 2 s away) are "soon"
+  plan = picker.plan(in, st);
+  CHECK(priority_string(plan).substr(0, 12) == "577666666555");
+}
+
+TEST_CASE("picker: reading the container index is a peek, not a seek") {
+  Picker picker(PieceMap(0, 3000, 3000, 100), config());
+  PieceBits st(30);
+  PickerInput in;
+  in.byte_rate = 100;
+  in.urgent = {{0, 100}, {2800, 3000}};
+  in.side_reads = {{2800, 3000}};  // moov at the end
+  in.read_head = 0;
+  PiecePlan plan = picker.plan(in, st);
+  in.read_head = 2850;  // the demuxer parses moov...
+  plan = picker.plan(in, st);
+  CHECK_FALSE(plan.retargeted);
+  CHECK(plan.resets.empty());
+  CHECK(plan.window == PieceSpan{PieceIndex(0), PieceIndex(10)});
+  CHECK(deadline_of(plan, 28) == 10);
+  in.read_head = 40;    // ...and comes back to the media data
+  plan = picker.plan(in, st);
+  CHECK_FALSE(plan.retargeted);
+  CHECK(plan.resets.empty());
+  in.read_head = 2000;  // a real seek still re-targets
+  plan = picker.plan(in, st);
+  CHECK(plan.retargeted);
+}
+
 TEST_CASE("picker: a far seek resets even the deadlines it plans again") {
   // libtorrent cancels the requests queued for the old position only when its critical list
   // was empty before the new deadlines: so every old deadline is reset, the index's too.
@@ -194,7 +233,7 @@ TEST_CASE("picker: a small seek inside the window keeps the deadlines") {
   // Pieces 0-2, skipped, keep their deadline (not re-issued) and a window priority.
   for (int i = 0; i < 3; ++i) {
     CHECK(picker.critical().count(PieceIndex(i)) == 1);
-    CHECK(plan.priorities[size_t(i)] == 6);
+    CHECK(plan.priorities[size_t(i)] == 5);
     CHECK(deadline_of(plan, i) == -1);
   }
   CHECK(deadline_of(plan, 3) == 0);
