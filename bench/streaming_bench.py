@@ -366,7 +366,8 @@ class Swarm:
                 os.link(media, dst)
             self.seeders.append(Proc([self.a.cine, "seed", torrent, f"--save-path={d}", f"--listen={port}",
                                       "--interface=127.0.0.1", f"--max-upload={int(rate)}"] + NO_NET,
-                                     os.path.join(self.logdir, f"seeder{i}.log")))
+                                     os.path.join(self.logdir, f"seeder{i}.log"),
+                                     env=cine_env(self.a, f"seeder{i}")))
         for s, port in zip(self.seeders, SEEDER_PORTS):
             if not wait_port(port, 60):
                 sys.exit(f"seeder on {port} did not start: see {s.log.name}")
@@ -423,8 +424,17 @@ def fresh_dir(a, name):
     return d
 
 
+def cine_env(a, tag):
+    """A fresh HOME and XDG dirs per Cine process: no cine.conf, no remembered position
+    (watch-later resume would start a run where an earlier one stopped)."""
+    home = fresh_dir(a, tag + ".home")
+    return dict(os.environ, HOME=home, XDG_CONFIG_HOME=os.path.join(home, "config"),
+                XDG_DATA_HOME=os.path.join(home, "data"), XDG_STATE_HOME=os.path.join(home, "state"),
+                XDG_CACHE_HOME=os.path.join(home, "cache"))
+
+
 def cine_cmd(a, torrent, save, stats, extra):
-    return [a.cine, "play", torrent, "--vo=null", "--ao=null", f"--stats-json={stats}",
+    return [a.cine, "play", torrent] + a.cine_isolation + [ "--vo=null", "--ao=null", f"--stats-json={stats}",
             f"--save-path={save}", f"--listen={LEECHER_PORT}", "--interface=127.0.0.1", "--no-seed",
             "--quiet"] + NO_NET + (
         [f"--peer=127.0.0.1:{p}" for p in SEEDER_PORTS] if a.direct_peers else []) + extra
@@ -444,7 +454,7 @@ def cine_startup(a, torrent, seek_after, seek_target, tag):
     stats = os.path.join(a.logdir, tag + ".stats.jsonl")
     b0 = swarm_bytes()
     p = Proc(cine_cmd(a, torrent, save, stats, [f"--seek-at={seek_after},{seek_target:.3f}"]),
-             os.path.join(a.logdir, tag + ".log"))
+             os.path.join(a.logdir, tag + ".log"), env=cine_env(a, tag))
     st = Stats(stats)
     res = {"client": "cine"}
     end = time.monotonic() + a.timeout
@@ -480,7 +490,7 @@ def cine_cold(a, torrent, target, tag):
     stats = os.path.join(a.logdir, tag + ".stats.jsonl")
     b0 = swarm_bytes()
     p = Proc(cine_cmd(a, torrent, save, stats, [f"--start={target:.3f}", "--frames=1"]),
-             os.path.join(a.logdir, tag + ".log"))
+             os.path.join(a.logdir, tag + ".log"), env=cine_env(a, tag))
     st = Stats(stats)
     wire = None
     end = time.monotonic() + a.timeout
@@ -603,7 +613,7 @@ def cine_stalls(a, torrent, seconds, tag):
     save = fresh_dir(a, tag)
     stats = os.path.join(a.logdir, tag + ".stats.jsonl")
     p = Proc(cine_cmd(a, torrent, save, stats, [f"--length={seconds}"]),
-             os.path.join(a.logdir, tag + ".log"))
+             os.path.join(a.logdir, tag + ".log"), env=cine_env(a, tag))
     st = Stats(stats)
     end = time.monotonic() + seconds * 3 + a.timeout
     while time.monotonic() < end and p.alive():
@@ -645,7 +655,7 @@ def cine_whole(a, torrent, duration, tag):
     save = fresh_dir(a, tag)
     stats = os.path.join(a.logdir, tag + ".stats.jsonl")
     p = Proc(cine_cmd(a, torrent, save, stats, [f"--length={duration}"]),
-             os.path.join(a.logdir, tag + ".log"))
+             os.path.join(a.logdir, tag + ".log"), env=cine_env(a, tag))
     st = Stats(stats)
     done = None
     end = time.monotonic() + a.timeout + duration
@@ -889,6 +899,8 @@ def main():
             sys.exit(f"missing tool: {tool} (run bench/setup.sh)")
     if not os.access(a.cine, os.X_OK):
         sys.exit(f"no cine binary at {a.cine} (build it, or pass --cine)")
+    helptext = subprocess.run([a.cine, "--help"], capture_output=True, text=True).stdout
+    a.cine_isolation = [f for f in ("--no-config", "--no-resume-playback") if f in helptext]
     if {"peerflix", "webtorrent"} & set(a.clients) and not os.path.isdir(os.path.join(HERE, "node_modules", ".bin")):
         sys.exit("bench/node_modules missing: run bench/setup.sh")
     if a.clip_seconds < a.stall_seconds + 5 and "stalls" not in skip:
