@@ -133,4 +133,19 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   return out;
 }
 
+PiecePlan Picker::release(const PieceStates& st) {
+  PiecePlan out;
+  out.priorities.assign(size_t(map_.num_pieces()), uint8_t(Priority::skip));
+  PieceSpan const file = map_.file_pieces();
+  for (PieceIndex p = file.begin; p < file.end; ++p) out.priorities[size_t(p.value)] = uint8_t(Priority::ahead);
+  for (PieceIndex p : critical_) {
+    if (!st.have(p)) out.resets.push_back(p);
+  }
+  critical_.clear();
+  prev_window_ = {};
+  playback_ = 0;
+  planned_ = false;
+  return out;
+}
+
 }  // namespace streaming

@@ -113,6 +113,11 @@ class Picker {
   // Apply resets, then deadlines, then priorities (libtorrent changes priorities on both).
   PiecePlan plan(const PickerInput& in, const PieceStates& st);
 
+  // Hands everything back to a plain background download once nobody reads: every deadline
+  // comes back in resets and all pieces of the file get the normal priority. The next plan()
+  // starts afresh.
+  PiecePlan release(const PieceStates& st);
+
   // Pieces holding a deadline after the last plan (the overlay's 'c').
   const std::set<PieceIndex>& critical() const { return critical_; }
 

@@ -298,6 +298,8 @@ class SessionImpl final : public Session {
   void handle_alert(lt::alert* a);
   void refresh_status(bool force);
   void plan_and_fill();
+  void apply(const lt::torrent_handle& h, const PiecePlan& plan, const PickerInput& in);
+  void fill(const lt::torrent_handle& h, int64_t head);
   void read_piece(const lt::torrent_handle& h, PieceIndex p);
   void on_read_piece(const lt::read_piece_alert& a);
   void maybe_save_resume();
@@ -341,7 +343,8 @@ class SessionImpl final : public Session {
   std::optional<PieceMap> map_;
   std::unique_ptr<Picker> picker_;
   std::unique_ptr<ContainerIndex> index_;
-  std::shared_ptr<StreamState> fed_;
+  std::shared_ptr<StreamState> fed_;  // the open stream the pump plans for and feeds
+  bool released_ = false;             // its stream closed: deadlines cleared, plain download
   std::set<int> reads_in_flight_;
   std::map<int, Clock::time_point> read_retry_at_;
   std::vector<uint8_t> applied_prios_;
@@ -721,10 +724,9 @@ void SessionImpl::handle_alert(lt::alert* a) {
     }
     changed_.notify_all();
   } else if (lt::alert_cast<lt::torrent_checked_alert>(a)) {
+    // Only a hint to look now: this alert can arrive while the status still says
+    // checking_resume_data with no piece counted; the status decides (refresh_status).
     refresh_status(true);
-    std::lock_guard<std::mutex> lk(mu_);
-    checked_ = true;
-    changed_.notify_all();
   } else if (auto* s = lt::alert_cast<lt::save_resume_data_alert>(a)) {
     write_resume(s->params, pending_clean_);
   } else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
@@ -778,6 +780,7 @@ void SessionImpl::refresh_status(bool force) {
   bool const checking = status_.state == lt::torrent_status::checking_files ||
                         status_.state == lt::torrent_status::checking_resume_data;
   std::lock_guard<std::mutex> lk(mu_);
+  // Checked: metadata there and neither checking resume data nor hashing files any more.
   if (ti && !checking && status_.has_metadata) checked_ = true;
   stats_.downloaded = status_.total_payload_download;
   stats_.uploaded = status_.total_payload_upload;
@@ -827,17 +830,34 @@ void SessionImpl::plan_and_fill() {
     applied_prios_.clear();
     applied_deadlines_.clear();
     planned_gen_ = gen;
+    released_ = false;
   }
   if (stream != fed_) {
     fed_ = stream;
     applied_head_ = PieceIndex(-1);
+    if (fed_) released_ = false;
   }
   if (fed_ && fed_->detached()) {
-    std::lock_guard<std::mutex> lk(mu_);
-    if (stream_ == fed_) stream_.reset();
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (stream_ == fed_) stream_.reset();
+    }
     fed_.reset();
+    // Nobody reads any more: no deadlines, the rest of the file downloads (and seeds) as usual.
+    PiecePlan const plan = picker_->release(bits_);
+    apply(h, plan, PickerInput{});
+    released_ = true;
+    trace("stream closed: %zu deadlines cleared", plan.resets.size());
+  }
+  if (released_) {
+    std::lock_guard<std::mutex> lk(mu_);
+    stats_.buffered_ahead = 0;
+    critical_view_.clear();
+    return;
   }
 
+  // Until a stream opens (right after select_file) the plan is for a reader at 0: the header
+  // and the index are wanted first anyway.
   PickerInput in;
   in.read_head = fed_ ? fed_->head() : 0;
   in.byte_rate = fed_ ? fed_->byte_rate() : 0;
@@ -848,8 +868,12 @@ void SessionImpl::plan_and_fill() {
   in.side_reads = index_->index();
   in.side_reads.insert(in.side_reads.end(), index_->wanted().begin(), index_->wanted().end());
   if (fed_ && !fed_->prefetch().empty()) in.urgent.push_back(fed_->prefetch());
-  PiecePlan const plan = picker_->plan(in, bits_);
+  apply(h, picker_->plan(in, bits_), in);
+  fill(h, std::min(in.read_head, map_->file_size()));
+}
 
+void SessionImpl::apply(const lt::torrent_handle& h, const PiecePlan& plan, const PickerInput& in) {
+  auto const now = Clock::now();
   for (PieceIndex p : plan.resets) h.reset_piece_deadline(lt::piece_index_t(p.value));
   std::set<PieceIndex> deadline_set;
   for (const Deadline& d : plan.deadlines) deadline_set.insert(d.piece);
@@ -880,8 +904,11 @@ void SessionImpl::plan_and_fill() {
     h.prioritize_pieces(prios);
     applied_prios_ = plan.priorities;
   }
+}
 
-  // Feed the index parser and the ring from verified pieces, nearest first.
+// Feeds the index parser and the ring from verified pieces, nearest first, and publishes what
+// the overlay and the stats show.
+void SessionImpl::fill(const lt::torrent_handle& h, int64_t head) {
   if (!index_->done()) {
     for (ByteRange w : index_->wanted()) {
       PieceSpan const span = map_->pieces_for(w);
@@ -891,11 +918,9 @@ void SessionImpl::plan_and_fill() {
   int64_t buffered = 0;
   if (fed_) {
     RingBuffer& ring = fed_->ring();
-    int64_t const head = std::min(in.read_head, map_->file_size());
     PieceSpan const span = map_->pieces_for({head, ring.window().end});
     for (PieceIndex p = span.begin; p < span.end; ++p) {
-      if (!bits_.have(p)) continue;
-      if (!ring.has(map_->file_bytes(p))) read_piece(h, p);
+      if (bits_.have(p) && !ring.has(map_->file_bytes(p))) read_piece(h, p);
     }
     for (PieceIndex p = map_->piece_at(head); head < map_->file_size() && bits_.have(p); ++p) {
       buffered = map_->file_bytes(p).end - head;

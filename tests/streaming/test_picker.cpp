@@ -279,6 +279,28 @@ TEST_CASE("picker: playing forward never resets anything") {
   }
 }
 
+TEST_CASE("picker: release hands everything back to a plain download") {
+  Picker picker(PieceMap(250, 1000, 2000, 100), config());
+  PieceBits st(20);
+  PickerInput in;
+  in.read_head = 450;
+  in.byte_rate = 100;
+  picker.plan(in, st);
+  REQUIRE_FALSE(picker.critical().empty());
+  st.set_have(PieceIndex(7));
+  PiecePlan plan = picker.release(st);
+  CHECK(picker.critical().empty());
+  CHECK(plan.deadlines.empty());
+  CHECK_FALSE(has_reset(plan, 7));  // verified already
+  CHECK(plan.resets.size() == 5);   // 8..12
+  CHECK(priority_string(plan) == "00444444444440000000");
+  // A later plan starts afresh (no far-seek resets of the released deadlines).
+  in.read_head = 0;
+  plan = picker.plan(in, st);
+  CHECK_FALSE(plan.retargeted);
+  CHECK(plan.resets.empty());
+}
+
 TEST_CASE("picker: read head at the end of the file") {
   Picker picker(PieceMap(0, 1000, 1000, 100), config());
   PieceBits st = PieceBits::from_string("hhhhh.....");

@@ -95,6 +95,10 @@ TEST_CASE("swarm: a magnet with --peer gets the metadata, then streams") {
   std::vector<uint8_t> got;
   REQUIRE(swarm::read_range(*stream, 0, stream->size(), &got));
   CHECK(got == sw.content);
+  // Once the stream is closed no deadline is left, and the session stays a seeder.
+  stream.reset();
+  CHECK(swarm::wait_for([&] { return s->piece_view().states.find('c') == std::string::npos; }, 2s));
+  CHECK(swarm::wait_for([&] { return s->finished(); }, 10s));
 }
 
 TEST_CASE("swarm: resume data - a restart re-downloads nothing verified") {
@@ -133,7 +137,7 @@ TEST_CASE("swarm: resume data - a restart re-downloads nothing verified") {
   // Complete now: a third run has everything without any peer.
   auto c = swarm::start_session(swarm::loopback_config(leech.path()), sw.torrent);
   REQUIRE(c->wait_checked({}, &error));
-  CHECK(c->finished());
+  CHECK_MESSAGE(c->finished(), "pieces " << c->stats().pieces_have << " progress " << c->stats().progress);
   auto stream = open_largest(*c);
   std::vector<uint8_t> got;
   REQUIRE(swarm::read_range(*stream, 0, stream->size(), &got, 20s));
