@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "src/app.h"
@@ -78,6 +79,9 @@ int run_create(const Options& o) {
 int run_seed(const Options& o) {
   std::string error;
   streaming::SessionConfig cfg = session_config(o);
+  std::error_code ec;
+  if (!std::filesystem::is_directory(cfg.save_path, ec))
+    return fail("--save-path " + cfg.save_path + " is not a directory (it must hold the torrent's files)");
   auto session = streaming::Session::create(cfg, &error);
   if (!session) return fail(error);
   if (!session->add(o.source, &error)) return fail(error);
