@@ -418,6 +418,14 @@ bool Overlay::process_event(const SDL_Event& e) {
 
 void Overlay::poke() { last_activity_ = now_seconds(); }
 
+float Overlay::panel_top(bool force_controls) const {
+  if (!force_controls && !visible()) return -1.f;
+  if (last_panel_top_ >= 0) return last_panel_top_;
+  int h = 0;
+  SDL_GetWindowSize(window_, nullptr, &h);
+  return float(h) - float(font_px_) * 4.5f;  // not drawn yet: about its height
+}
+
 bool Overlay::visible() const { return ui_.dragging() || now_seconds() - last_activity_ < kHideAfter; }
 
 std::vector<Command> Overlay::draw(const OverlaySnapshot& s, bool force_controls) {
@@ -429,6 +437,7 @@ std::vector<Command> Overlay::draw(const OverlaySnapshot& s, bool force_controls
   ImGui::NewFrame();
   shown_ = force_controls || visible();
   std::vector<Command> cmds = ui_.build(s, shown_);
+  if (shown_) last_panel_top_ = ui_.panel_top();
   ImGui::Render();
   ImGui_ImplSDLRenderer_RenderDrawData(ImGui::GetDrawData());
   // The mouse pointer hides with the controls (over the video only).

@@ -73,8 +73,9 @@ class Overlay {
   // Builds and renders the overlay for this frame (call from the video output's overlay hook).
   // force_controls: show the controls regardless of the timer (paused, buffering, screenshots).
   std::vector<Command> draw(const OverlaySnapshot& s, bool force_controls);
-  // Top of the controls panel in window pixels when shown, or -1 (subtitles move above it).
-  float panel_top() const { return shown_ ? ui_.panel_top() : -1.f; }
+  // Top of the controls panel in window pixels if the next draw shows the controls (with the
+  // same force_controls), else -1. Subtitles, drawn before the overlay, move above it.
+  float panel_top(bool force_controls) const;
   // True when the font loaded from a file (else ImGui's built-in one, ASCII only).
   bool has_font() const { return !font_path_.empty(); }
 
@@ -85,6 +86,7 @@ class Overlay {
   OverlayUi ui_;
   double last_activity_ = -1e9;
   bool shown_ = false;
+  float last_panel_top_ = -1;  // where the panel was when last shown
   std::string font_path_;
   int font_px_ = 0;
 };

@@ -94,6 +94,7 @@ struct Player::Impl {
   std::unique_ptr<SubtitleEngine> sub_engine;
   std::vector<SubTrack> subs;
   int sub_sel = -1;                 // index into subs
+  bool sub_chosen = false;          // the user picked a subtitle track for this file
   std::vector<int> audio_streams;   // stream indices
   int audio_sel = -1;               // index into audio_streams
   double start_offset = 0;
@@ -106,6 +107,7 @@ struct Player::Impl {
   std::atomic<bool> quit{false};
   std::mutex inbox_mu;
   std::vector<Command> inbox;  // posted from other threads, drained by the main loop
+  std::vector<std::pair<int, ExternalSub>> sub_inbox;  // late subtitle files (same lock)
   std::atomic<int> serial{0};  // the generation every stage must match (seek counter)
   std::mutex demux_mu;         // guards `demuxer` pointer for request_quit during open
   Player::Stats stats;
@@ -127,7 +129,6 @@ struct Player::Impl {
   bool seeking = false;            // current serial has not presented its first frame
   double trigger_prev = -1;        // position at the previous trigger check (same serial)
   int trigger_prev_serial = -1;
-  double played = 0;               // seconds of playback, for --length
   double start = 0;
   double last_progress = 0;
   double last_tick = 0;
@@ -141,6 +142,7 @@ struct Player::Impl {
   bool eof_reached = false;
 
   // --- main-thread state kept across files ----------------------------------------------------
+  double played = 0;               // seconds of playback (all files), for --length
   std::vector<std::pair<std::pair<double, double>, bool>> seek_at;  // ((at, target), fired)
   std::vector<std::pair<std::pair<double, std::string>, bool>> keys_at;
   std::vector<std::pair<std::pair<double, std::string>, bool>> shots;
@@ -489,7 +491,30 @@ struct Player::Impl {
   void select_sub(int sel) {
     if (sel < -1 || sel >= int(subs.size())) sel = -1;
     sub_sel = sel;
+    sub_chosen = true;
     osd(sub_label(sel));
+  }
+
+  // Loads an external subtitle file into the current file's tracks; returns its index or -1.
+  int load_external_sub(const ExternalSub& x) {
+    if (!sub_engine) {
+      std::vector<std::pair<std::string, std::string>> fonts;
+      if (demuxer) fonts = demuxer->attached_fonts();
+      sub_engine = std::make_unique<SubtitleEngine>(std::move(fonts));
+    }
+    std::string serr;
+    auto track = sub_engine->load(x.data.empty() ? x.path : x.name, x.data, &serr);
+    if (!track) {
+      if (!opts.quiet) std::fprintf(stderr, "cine: warning: %s\n", serr.c_str());
+      return -1;
+    }
+    SubTrack t;
+    t.name = base_name(x.name.empty() ? x.path : x.name);
+    t.codec = "external";
+    t.external = true;
+    t.track = std::move(track);
+    subs.push_back(std::move(t));
+    return int(subs.size()) - 1;
   }
 
   void select_audio(int sel) {
@@ -715,18 +740,22 @@ struct Player::Impl {
     return snap;
   }
 
+  // The controls stay up while paused or buffering, and in screenshots.
+  bool controls_forced() const {
+    return force_controls_once || paused || stalled || seeking || !first_frame_done;
+  }
+
   void draw_overlay() {
     if (!overlay) return;
     OverlaySnapshot snap = snapshot();
-    const bool force = force_controls_once || paused || snap.buffering;
-    for (const Command& c : overlay->draw(snap, force)) apply(c);
+    for (const Command& c : overlay->draw(snap, controls_forced())) apply(c);
   }
 
   const RgbaImage* subtitle_image(const VideoRect& rect, int* max_y) {
     SubTrack* t = selected_sub();
     if (!sub_engine || !t || !t->track || !sub_visible) return nullptr;
     if (overlay) {
-      const float top = overlay->panel_top();
+      const float top = overlay->panel_top(controls_forced());
       if (top >= 0) *max_y = static_cast<int>(top) - 4;
     }
     const int vw = vo->picture_width(), vh = vo->picture_height();
@@ -793,11 +822,24 @@ struct Player::Impl {
 
   void drain_inbox() {
     std::vector<Command> cmds;
+    std::vector<std::pair<int, ExternalSub>> late;
     {
       std::lock_guard<std::mutex> lk(inbox_mu);
       cmds.swap(inbox);
+      late.swap(sub_inbox);
     }
     for (const Command& c : cmds) apply(c);
+    for (auto& [pos, x] : late) {
+      if (pos != playlist_pos || !demuxer) continue;
+      const int idx = load_external_sub(x);
+      // A file that sits beside the video is there for a reason: show it unless the user chose.
+      if (idx >= 0 && opts.sid == 0 && !sub_chosen) {
+        select_sub(idx);
+        sub_chosen = false;
+      } else if (idx >= 0) {
+        osd("Subtitles added: " + subs[size_t(idx)].name);
+      }
+    }
   }
 
   void publish_properties() {
@@ -854,7 +896,6 @@ struct Player::Impl {
     seeking = false;
     trigger_prev = -1;
     trigger_prev_serial = -1;
-    played = 0;
     start = 0;
     waiting_since = -1;
     stalled = false;
@@ -866,6 +907,7 @@ struct Player::Impl {
     leave_reason = LeaveReason::Quit;
     subs.clear();
     sub_sel = -1;
+    sub_chosen = false;
     audio_streams.clear();
     audio_sel = -1;
   }
@@ -976,20 +1018,7 @@ bool Player::Impl::open_file(const FileSpec& spec, std::string* error) {
   if (!subs.empty() || !spec.subs.empty()) {
     sub_engine = std::make_unique<SubtitleEngine>(demuxer->attached_fonts());
     for (SubTrack& t : subs) t.track = sub_engine->new_track(t.dec->header());
-    for (const ExternalSub& x : spec.subs) {
-      std::string serr;
-      auto track = sub_engine->load(x.data.empty() ? x.path : x.name, x.data, &serr);
-      if (!track) {
-        if (!opts.quiet) std::fprintf(stderr, "cine: warning: %s\n", serr.c_str());
-        continue;
-      }
-      SubTrack t;
-      t.name = base_name(x.name.empty() ? x.path : x.name);
-      t.codec = "external";
-      t.external = true;
-      t.track = std::move(track);
-      subs.push_back(std::move(t));
-    }
+    for (const ExternalSub& x : spec.subs) load_external_sub(x);
   }
   // --sid, else an external file (given or found beside the video), else a default-flagged track.
   if (opts.sid > 0) {
@@ -1277,6 +1306,11 @@ void Player::request_quit() {
 void Player::post(Command c) {
   std::lock_guard<std::mutex> lk(impl_->inbox_mu);
   impl_->inbox.push_back(c);
+}
+
+void Player::add_subtitle(int playlist_pos, ExternalSub sub) {
+  std::lock_guard<std::mutex> lk(impl_->inbox_mu);
+  impl_->sub_inbox.emplace_back(playlist_pos, std::move(sub));
 }
 
 Player::Stats Player::stats() const {

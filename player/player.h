@@ -77,6 +77,10 @@ class Player {
   // Any thread: queue a command for the main loop (taken within ~10 ms, even mid-seek).
   using Command = player::Command;
   void post(Command c);
+  // Any thread: a subtitle file for playlist entry `playlist_pos` that arrived late (fetched
+  // from the torrent while playing). Ignored if another entry plays by then. Chosen when the
+  // user has not picked a subtitle track and --sid is auto.
+  void add_subtitle(int playlist_pos, ExternalSub sub);
 
   // Filled by the wiring layer each time the overlay is drawn (the swarm part of the snapshot).
   std::function<void(OverlaySnapshot&)> decorate;

@@ -243,10 +243,6 @@ const RgbaImage& SubtitleEngine::render(SubtitleTrack* track, double t, int fw, 
   };
   if (!track || fw <= 0 || fh <= 0) return clear();
   const bool resized = fw != frame_w_ || fh != frame_h_ || vw != video_w_ || vh != video_h_;
-  frame_w_ = fw;
-  frame_h_ = fh;
-  video_w_ = vw;
-  video_h_ = vh;
   const long long ms = std::llround(t * 1000);
 
   if (track->is_bitmap()) {
@@ -271,13 +267,22 @@ const RgbaImage& SubtitleEngine::render(SubtitleTrack* track, double t, int fw, 
     ++image_.generation;
     track->bitmap_key_ = shown->start_ms;
     last_track_ = track;
+    frame_w_ = fw;
+    frame_h_ = fh;
+    video_w_ = vw;
+    video_h_ = vh;
     return image_;
   }
 
   if (!ready_ || !renderer_) return clear();
   if (resized) {
+    // Remembered only once libass has it (it may not be ready on the first calls).
     ass_set_frame_size(renderer_, fw, fh);
     ass_set_storage_size(renderer_, std::max(vw, 1), std::max(vh, 1));
+    frame_w_ = fw;
+    frame_h_ = fh;
+    video_w_ = vw;
+    video_h_ = vh;
   }
   int change = 0;
   ASS_Image* img = ass_render_frame(renderer_, track->track_, ms, &change);

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -162,61 +163,112 @@ class Resume {
   player::WatchLater store_;
 };
 
-// Reads a small file of the torrent (a subtitle file beside the video) through the session:
-// selects it, streams it in, gives up after `timeout` seconds. The caller re-selects the video.
-bool fetch_torrent_file(streaming::Session* s, int index, int64_t max_size, double timeout, std::string* out) {
-  streaming::FileEntry e;
-  std::string error;
-  if (!s->select_file(std::to_string(index), &e, &error) || e.size <= 0 || e.size > max_size) return false;
-  std::unique_ptr<streaming::ByteSource> st = s->open_stream();
-  if (!st) return false;
+// Late subtitle files: fetched on other threads, handed to the player on its own thread.
+struct SubtitleInbox {
   std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  std::thread watchdog([&] {
-    std::unique_lock<std::mutex> lk(mu);
-    auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
-    while (!done && !g_quit && std::chrono::steady_clock::now() < until)
-      cv.wait_for(lk, std::chrono::milliseconds(100));
-    if (!done) st->cancel();
-  });
-  out->clear();
-  std::vector<uint8_t> buf(64 * 1024);
-  bool ok = true;
-  while (static_cast<int64_t>(out->size()) < e.size) {
-    int64_t n = st->read(buf.data(), buf.size());
-    if (n <= 0) {
-      ok = n == 0;
-      break;
-    }
-    out->append(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n));
-  }
-  {
+  std::vector<std::pair<int, player::ExternalSub>> items;  // (playlist entry, file)
+  void push(int entry, player::ExternalSub s) {
     std::lock_guard<std::mutex> lk(mu);
-    done = true;
+    items.emplace_back(entry, std::move(s));
   }
-  cv.notify_all();
-  watchdog.join();
-  return ok && !out->empty();
-}
+  void deliver(player::Player& p) {
+    std::vector<std::pair<int, player::ExternalSub>> got;
+    {
+      std::lock_guard<std::mutex> lk(mu);
+      got.swap(items);
+    }
+    for (auto& [entry, sub] : got) p.add_subtitle(entry, std::move(sub));
+  }
+};
 
-// The subtitle files that sit beside `video` in the torrent, fetched; then the video is the
-// selected file again.
-std::vector<player::ExternalSub> torrent_subtitles(streaming::Session* s, const streaming::Metadata& md,
-                                                   int video) {
-  std::vector<player::ExternalSub> out;
+// Fetches the subtitle files that sit beside a video in the torrent, in the background, with a
+// short-lived session of its own (same peers and settings, a scratch folder under the download
+// folder's .cine/). The streaming session keeps only the video selected: selecting another file
+// there would leave it nothing to download for a moment, and it would drop its peers.
+class SubtitleFetcher {
+ public:
+  SubtitleFetcher(streaming::SessionConfig cfg, std::string source, std::vector<std::pair<int, std::string>> files,
+                  int entry, SubtitleInbox* inbox)
+      : dir_(cfg.save_path + "/.cine/subtitle-fetch/" + std::to_string(::getpid()) + "-" + std::to_string(next_id_++)) {
+    cfg.save_path = dir_;
+    cfg.listen_port = 0;
+    thread_ = std::thread([this, cfg, source, files, entry, inbox] { run(cfg, source, files, entry, inbox); });
+  }
+  ~SubtitleFetcher() {
+    stop_ = true;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      if (reading_) reading_->cancel();
+    }
+    if (thread_.joinable()) thread_.join();
+    run({"rm", "-rf", "--", dir_});
+  }
+
+ private:
+  static bool run(const std::vector<std::string>& argv) {
+    pid_t pid = fork();
+    if (pid < 0) return false;
+    if (pid == 0) {
+      std::vector<char*> args;
+      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+      args.push_back(nullptr);
+      execvp(args[0], args.data());
+      _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+
+  void run(const streaming::SessionConfig& cfg, const std::string& source,
+           const std::vector<std::pair<int, std::string>>& files, int entry, SubtitleInbox* inbox) {
+    std::string error;
+    if (!make_dirs(cfg.save_path, &error)) return;
+    auto s = streaming::Session::create(cfg, &error);
+    auto stop = [this] { return stop_.load() || g_quit.load(); };
+    if (!s || !s->add(source, &error) || !s->wait_metadata(stop, &error)) return;
+    for (const auto& [index, path] : files) {
+      if (stop()) return;
+      streaming::FileEntry e;
+      if (!s->select_file(std::to_string(index), &e, &error) || e.size <= 0 || e.size > (8 << 20)) continue;
+      std::unique_ptr<streaming::ByteSource> st = s->open_stream();
+      if (!st) continue;
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        reading_ = st.get();
+      }
+      std::string data;
+      std::vector<uint8_t> buf(64 * 1024);
+      while (!stop() && static_cast<int64_t>(data.size()) < e.size) {
+        int64_t n = st->read(buf.data(), buf.size());
+        if (n <= 0) break;
+        data.append(reinterpret_cast<const char*>(buf.data()), static_cast<size_t>(n));
+      }
+      {
+        std::lock_guard<std::mutex> lk(mu_);
+        reading_ = nullptr;
+      }
+      if (static_cast<int64_t>(data.size()) == e.size) inbox->push(entry, {path, "", std::move(data)});
+    }
+  }
+
+  static inline std::atomic<int> next_id_{0};
+  std::string dir_;
+  std::atomic<bool> stop_{false};
+  std::mutex mu_;
+  streaming::ByteSource* reading_ = nullptr;  // cancelled by the destructor
+  std::thread thread_;
+};
+
+// The subtitle files beside `video` in the torrent, (index, path) in natural order.
+std::vector<std::pair<int, std::string>> subtitle_files_for(const streaming::Metadata& md, int video) {
   std::vector<std::string> paths;
   for (const auto& f : md.files) paths.push_back(f.path);
-  std::vector<int> found = player::sibling_subtitles(paths, video);
-  for (int idx : found) {
+  std::vector<std::pair<int, std::string>> out;
+  for (int idx : player::sibling_subtitles(paths, video)) {
     if (out.size() >= 8) break;
-    std::string data;
-    if (fetch_torrent_file(s, idx, 8 << 20, 20.0, &data)) out.push_back({paths[size_t(idx)], "", std::move(data)});
-  }
-  if (!found.empty()) {
-    streaming::FileEntry e;
-    std::string error;
-    s->select_file(std::to_string(video), &e, &error);
+    out.emplace_back(idx, paths[size_t(idx)]);
   }
   return out;
 }
@@ -402,7 +454,6 @@ int run_play(const Options& o) {
   player::PlayerOptions popts = player_options(o, base_name(chosen.path) + " - Cine");
   for (int idx : entries) popts.playlist.push_back(paths[size_t(idx)]);
   popts.playlist_pos = static_cast<int>(std::find(entries.begin(), entries.end(), chosen.index) - entries.begin());
-  for (auto& sub : torrent_subtitles(s, md, chosen.index)) popts.subs.push_back(std::move(sub));
   const double at = resume.recall(key_of(chosen.index), chosen.size, &popts.prefetch_pos, &popts.prefetch_len, true);
   if (at > 0) {
     popts.start = at;
@@ -419,7 +470,19 @@ int run_play(const Options& o) {
     return std::string(buf);
   };
   streaming::FileEntry current = chosen;
+  // Subtitle files beside the video come from a fetcher of their own, while the video plays.
+  SubtitleInbox sub_inbox;
+  std::vector<std::unique_ptr<SubtitleFetcher>> fetchers;
+  auto fetch_subs = [&](int file_index, int entry) {
+    auto files = subtitle_files_for(md, file_index);
+    if (!files.empty()) fetchers.push_back(std::make_unique<SubtitleFetcher>(cfg, o.source, files, entry, &sub_inbox));
+  };
+  fetch_subs(chosen.index, popts.playlist_pos);
   int code = play_source(stream.get(), o, std::move(popts), &log, [&](player::Player& p) {
+    p.on_tick = [&p, &sub_inbox, tick = p.on_tick](double pos, bool buffering) {
+      if (tick) tick(pos, buffering);
+      sub_inbox.deliver(p);
+    };
     p.decorate = [s, &current](player::OverlaySnapshot& snap) {
       streaming::SwarmStats st = s->stats();
       streaming::PieceView pv = s->piece_view();
@@ -451,7 +514,7 @@ int run_play(const Options& o) {
       streaming::FileEntry fe;
       if (!s->select_file(std::to_string(file_index), &fe, err)) return false;
       log.emit("file_selected", {{"index", fe.index}, {"name", fe.path}, {"size", fe.size}});
-      nf->subs = torrent_subtitles(s, md, file_index);
+      fetch_subs(file_index, index);
       for (const std::string& f : o.subs) nf->subs.push_back({f, f, ""});
       nf->source = s->open_stream();
       if (!nf->source) {
@@ -464,6 +527,7 @@ int run_play(const Options& o) {
       return true;
     };
   }, swarm_status);
+  fetchers.clear();
   stream.reset();
   s->save_resume();
   if (code == 0 && o.seed && !g_quit) {
