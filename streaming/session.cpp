@@ -428,8 +428,8 @@ SessionImpl::~SessionImpl() {
     if (stream_) stream_->ring().fail(EIO);
   }
   if (handle_.is_valid() && have_metadata_ && !cfg_.metadata_only) {
-    // Pause first: with no peer left no piece can pass after this save, so it is complete
-    // ("clean") and the next start trusts it without re-hashing.
+    // Pause first: with no peer left, pieces stop passing, so this save is complete ("clean")
+    // and the next start trusts it without re-hashing.
     handle_.pause();
     handle_.save_resume_data(lt::torrent_handle::flush_disk_cache |
                              lt::torrent_handle::save_info_dict);
@@ -441,7 +441,10 @@ SessionImpl::~SessionImpl() {
       ses_->pop_alerts(&alerts);
       for (lt::alert* a : alerts) {
         if (auto* r = lt::alert_cast<lt::save_resume_data_alert>(a)) {
-          write_resume(r->params, true);
+          // Unless a piece whose hash was still running passed after the snapshot: then the
+          // file must not claim to be complete (the next start re-hashes instead).
+          int const now_have = handle_.status().num_pieces;
+          write_resume(r->params, now_have <= r->params.have_pieces.count());
           done = true;
         } else if (lt::alert_cast<lt::save_resume_data_failed_alert>(a)) {
           done = true;
@@ -755,12 +758,10 @@ void SessionImpl::refresh_status(bool force) {
   status_at_ = now;
   lt::torrent_handle h;
   std::shared_ptr<const lt::torrent_info> ti;
-  std::shared_ptr<StreamState> stream;
   {
     std::lock_guard<std::mutex> lk(mu_);
     h = handle_;
     ti = ti_;
-    stream = stream_;
   }
   if (!h.is_valid()) return;
   status_ = h.status(lt::torrent_handle::query_pieces);
