@@ -88,6 +88,7 @@ struct Player::Impl {
     int stream = -1;  // stream index; -1 for an external file
     std::string name, lang, codec;
     bool external = false, default_track = false;
+    bool bitmap = false;  // pictures (PGS, DVD): decoded only while selected, to bound memory
     std::unique_ptr<SubtitleDecoder> dec;
     std::unique_ptr<SubtitleTrack> track;
   };
@@ -97,6 +98,15 @@ struct Player::Impl {
   bool sub_chosen = false;          // the user picked a subtitle track for this file
   std::vector<int> audio_streams;   // stream indices
   int audio_sel = -1;               // index into audio_streams
+  // Descriptions read once at open (the read thread owns the streams afterwards).
+  struct AudioInfo {
+    std::string title, lang, codec, label;
+    int rate = 0, channels = 0;
+    bool default_track = false;
+  };
+  std::vector<AudioInfo> audio_info;  // parallel to audio_streams
+  std::string video_codec;
+  int video_w = 0, video_h = 0;
   double start_offset = 0;
 
   // --- kept across files ------------------------------------------------------------------
@@ -469,6 +479,7 @@ struct Player::Impl {
     while (auto item = spq->try_pop()) {
       if (item->kind != PacketItem::Kind::Data || !item->pkt) continue;
       for (SubTrack& t : subs) {
+        if (t.bitmap && &t != selected_sub()) continue;
         if (t.stream == item->pkt->stream_index && t.dec) {
           const size_t before = t.track ? t.track->event_count() : 0;
           t.dec->decode(item->pkt.get(), start_offset, t.track.get());
@@ -490,9 +501,12 @@ struct Player::Impl {
 
   void select_sub(int sel) {
     if (sel < -1 || sel >= int(subs.size())) sel = -1;
+    const bool reread = sel >= 0 && sel != sub_sel && subs[size_t(sel)].bitmap && demuxer;
     sub_sel = sel;
     sub_chosen = true;
     osd(sub_label(sel));
+    // Pictures of a track that was not decoded so far: read the current stretch again.
+    if (reread && first_frame_done) seek(seeking ? seek_target : position(), false);
   }
 
   // Loads an external subtitle file into the current file's tracks; returns its index or -1.
@@ -548,9 +562,8 @@ struct Player::Impl {
 
   std::string audio_label() const {
     if (audio_sel < 0) return "Audio: none";
-    const AVStream* st = demuxer->format()->streams[audio_streams[size_t(audio_sel)]];
     return "Audio " + std::to_string(audio_sel + 1) + "/" + std::to_string(audio_streams.size()) + ": " +
-           track_title(meta(st, "language"), meta(st, "title"), codec_display(st->codecpar->codec_id));
+           audio_info[size_t(audio_sel)].label;
   }
 
   bool opts_audio_tap() const { return static_cast<bool>(opts.audio_tap); }
@@ -686,19 +699,16 @@ struct Player::Impl {
     snap.read_head = demuxer ? demuxer->read_position() : -1;
     if (duration > 0 && snap.file_size > 0) snap.byte_rate = double(snap.file_size) / duration;
     snap.title = title;
-    AVFormatContext* fmt = demuxer ? demuxer->format() : nullptr;
-    if (fmt && has_video) {
-      const AVCodecParameters* par = fmt->streams[demuxer->video_stream()]->codecpar;
-      snap.video_codec = codec_name(fmt, demuxer->video_stream());
-      snap.width = par->width;
-      snap.height = par->height;
+    if (has_video) {
+      snap.video_codec = video_codec;
+      snap.width = video_w;
+      snap.height = video_h;
       snap.fps = vdec ? vdec->frame_rate() : 0;
     }
-    if (fmt && has_audio && audio_sel >= 0) {
-      const AVStream* st = fmt->streams[audio_streams[size_t(audio_sel)]];
+    if (has_audio && audio_sel >= 0) {
+      const AudioInfo& a = audio_info[size_t(audio_sel)];
       char buf[96];
-      std::snprintf(buf, sizeof buf, "%s  %d Hz  %d ch", codec_name(fmt, audio_streams[size_t(audio_sel)]),
-                    st->codecpar->sample_rate, st->codecpar->ch_layout.nb_channels);
+      std::snprintf(buf, sizeof buf, "%s  %d Hz  %d ch", a.codec.c_str(), a.rate, a.channels);
       snap.audio_codec = buf;
     }
     {
@@ -718,12 +728,8 @@ struct Player::Impl {
       snap.video_frames = int(vfq->count());
       snap.video_frames_max = int(vfq->max_count());
     }
-    for (size_t i = 0; fmt && i < audio_streams.size(); ++i) {
-      const AVStream* st = fmt->streams[audio_streams[i]];
-      snap.audio_tracks.push_back({int(i) + 1,
-                                   track_title(meta(st, "language"), meta(st, "title"), codec_display(st->codecpar->codec_id)),
-                                   int(i) == audio_sel});
-    }
+    for (size_t i = 0; i < audio_info.size(); ++i)
+      snap.audio_tracks.push_back({int(i) + 1, audio_info[i].label, int(i) == audio_sel});
     for (size_t i = 0; i < subs.size(); ++i)
       snap.sub_tracks.push_back({int(i) + 1, track_title(subs[i].lang, subs[i].name, subs[i].external ? "external" : subs[i].codec),
                                  int(i) == sub_sel});
@@ -802,10 +808,13 @@ struct Player::Impl {
         case SDL_MOUSEBUTTONDOWN:
           if (e.button.button == SDL_BUTTON_LEFT && e.button.clicks == 2) apply({Command::Kind::ToggleFullscreen, 0});
           if (e.button.button == SDL_BUTTON_RIGHT) apply({Command::Kind::TogglePause, 0});
+          if (e.button.button == SDL_BUTTON_X1) key("MBTN_BACK");
+          if (e.button.button == SDL_BUTTON_X2) key("MBTN_FORWARD");
           need_redraw = true;
           break;
         case SDL_MOUSEWHEEL:
           if (e.wheel.y != 0) key(e.wheel.y > 0 ? "WHEEL_UP" : "WHEEL_DOWN");
+          if (e.wheel.x != 0) key(e.wheel.x > 0 ? "WHEEL_RIGHT" : "WHEEL_LEFT");
           break;
         case SDL_MOUSEMOTION:
           if (overlay) overlay->poke();
@@ -860,12 +869,10 @@ struct Player::Impl {
     p.sub_visibility = sub_visible;
     p.aid = audio_sel >= 0 && has_audio ? audio_sel + 1 : 0;
     p.sid = sub_sel >= 0 ? sub_sel + 1 : 0;
-    AVFormatContext* fmt = demuxer ? demuxer->format() : nullptr;
-    for (size_t i = 0; fmt && i < audio_streams.size(); ++i) {
-      const AVStream* st = fmt->streams[audio_streams[i]];
-      p.tracks.push_back({"audio", int(i) + 1, meta(st, "title"), meta(st, "language"),
-                          avcodec_get_name(st->codecpar->codec_id), false, int(i) == audio_sel && has_audio,
-                          (st->disposition & AV_DISPOSITION_DEFAULT) != 0});
+    for (size_t i = 0; i < audio_info.size(); ++i) {
+      const AudioInfo& a = audio_info[i];
+      p.tracks.push_back({"audio", int(i) + 1, a.title, a.lang, a.codec, false, int(i) == audio_sel && has_audio,
+                          a.default_track});
     }
     for (size_t i = 0; i < subs.size(); ++i)
       p.tracks.push_back({"sub", int(i) + 1, subs[i].name, subs[i].lang, subs[i].codec, subs[i].external,
@@ -910,6 +917,9 @@ struct Player::Impl {
     sub_chosen = false;
     audio_streams.clear();
     audio_sel = -1;
+    audio_info.clear();
+    video_codec.clear();
+    video_w = video_h = 0;
   }
 
   struct FileSpec {
@@ -949,8 +959,25 @@ bool Player::Impl::open_file(const FileSpec& spec, std::string* error) {
   has_video = demuxer->video_stream() >= 0;
   has_audio = demuxer->audio_stream() >= 0;
   audio_streams = demuxer->audio_streams();
-  for (size_t i = 0; i < audio_streams.size(); ++i)
+  for (size_t i = 0; i < audio_streams.size(); ++i) {
     if (audio_streams[i] == demuxer->audio_stream()) audio_sel = int(i);
+    const AVStream* st = fmt->streams[audio_streams[i]];
+    AudioInfo a;
+    a.title = meta(st, "title");
+    a.lang = meta(st, "language");
+    a.codec = avcodec_get_name(st->codecpar->codec_id);
+    a.label = track_title(a.lang, a.title, codec_display(st->codecpar->codec_id));
+    a.rate = st->codecpar->sample_rate;
+    a.channels = st->codecpar->ch_layout.nb_channels;
+    a.default_track = (st->disposition & AV_DISPOSITION_DEFAULT) != 0;
+    audio_info.push_back(std::move(a));
+  }
+  if (has_video) {
+    const AVCodecParameters* par = fmt->streams[demuxer->video_stream()]->codecpar;
+    video_codec = codec_name(fmt, demuxer->video_stream());
+    video_w = par->width;
+    video_h = par->height;
+  }
 
   vpq = std::make_unique<PacketQueue>(600, 24u << 20);
   apq = std::make_unique<PacketQueue>(1200, 4u << 20);
@@ -1010,6 +1037,8 @@ bool Player::Impl::open_file(const FileSpec& spec, std::string* error) {
     t.lang = meta(st, "language");
     t.codec = codec_display(st->codecpar->codec_id);
     t.default_track = (st->disposition & (AV_DISPOSITION_DEFAULT | AV_DISPOSITION_FORCED)) != 0;
+    const AVCodecDescriptor* d = avcodec_descriptor_get(st->codecpar->codec_id);
+    t.bitmap = d && (d->props & AV_CODEC_PROP_BITMAP_SUB);
     t.dec = std::make_unique<SubtitleDecoder>();
     std::string serr;
     if (!t.dec->open(st, &serr)) continue;

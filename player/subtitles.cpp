@@ -113,6 +113,14 @@ void SubtitleTrack::add_bitmap(int64_t start_ms, int64_t end_ms, int x, int y, i
     if (b.end_ms == INT64_MAX && b.start_ms < start_ms) b.end_ms = start_ms;
   }
   if (w <= 0 || h <= 0) return;  // a "clear screen" event: it only ends the previous one
+  // Pictures are large: keep those nearest to where reading goes on (re-read after a seek).
+  constexpr size_t kMaxBitmaps = 128;
+  while (bitmaps_.size() >= kMaxBitmaps) {
+    auto far = std::max_element(bitmaps_.begin(), bitmaps_.end(), [&](const Bitmap& a, const Bitmap& b) {
+      return std::llabs(a.start_ms - start_ms) < std::llabs(b.start_ms - start_ms);
+    });
+    bitmaps_.erase(far);
+  }
   bitmaps_.push_back({start_ms, end_ms, x, y, w, h, canvas_w, canvas_h, std::move(rgba)});
   std::sort(bitmaps_.begin(), bitmaps_.end(),
             [](const Bitmap& a, const Bitmap& b) { return a.start_ms < b.start_ms; });

@@ -110,7 +110,7 @@ Torrent options:
 
 Keys (as in mpv): space/p pause, left/right 5 s, up/down 60 s (shift: exact 1 s / 5 s),
       [ ] speed, { } half/double speed, backspace normal speed, . , frame step,
-      f or double-click fullscreen, m mute, 9/0 volume, j/J cycle subtitles, v show/hide them,
+      f or double-click fullscreen, m mute, 9/0 or wheel volume, j/J cycle subtitles, v show/hide them,
       z/Z subtitle delay, # cycle audio, < > previous/next file, F8 file list, i stats,
       ? list of keys, q quit, Q quit and remember the position.
 )";

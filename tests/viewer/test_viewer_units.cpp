@@ -58,7 +58,10 @@ TEST_CASE("keys as mpv: every binding of the brief") {
   check_key(">", K::PlaylistNext);
   check_key("F8", K::ToggleFilePicker);
   check_key("ESC", K::ExitFullscreen);
-  CHECK_FALSE(command_for_key("x").has_value());
+  check_key("WHEEL_UP", K::VolumeAdd, 2);
+  check_key("WHEEL_RIGHT", K::SeekRelative, 10);
+  check_key("x", K::SubDelayAdd, 0.1);
+  CHECK_FALSE(command_for_key("y").has_value());
   CHECK_FALSE(command_for_key("Ctrl+q").has_value());
   CHECK(key_help().size() >= 10);
 }
