@@ -4,6 +4,7 @@
 
 #include <netdb.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -990,7 +991,9 @@ void SessionImpl::write_resume(const lt::add_torrent_params& atp, bool clean) {
   lt::bencode(std::back_inserter(buf), e);
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
-  std::string const tmp = path + ".tmp";
+  // Sessions may share a save path (seeders of the same data): a temporary name of our own.
+  std::string const tmp = path + ".tmp." + std::to_string(getpid()) + "." +
+                          std::to_string(reinterpret_cast<uintptr_t>(this));
   bool ok = false;
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
