@@ -4,16 +4,13 @@
 
 #include <netdb.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -37,6 +34,7 @@
 #include <libtorrent/write_resume_data.hpp>
 
 #include "streaming/container_index.h"
+#include "streaming/files.h"
 #include "streaming/magnet.h"
 #include "streaming/picker.h"
 #include "streaming/torrent_stream.h"
@@ -55,7 +53,7 @@ constexpr auto kDeadlineRefresh = 1s;     // re-issue unchanged deadlines (they 
 constexpr auto kResumeEvery = 30s;        // periodic resume data
 constexpr auto kReconnectEvery = 5s;      // --peer endpoints, while no peer is connected
 constexpr size_t kMaxReadsInFlight = 4;   // read_piece requests feeding the ring and the index
-constexpr int64_t kMaxTorrentFile = 64ll << 20;
+constexpr int64_t kMaxTorrentFile = 64ll << 20;  // .torrent and resume files
 const char* const kCleanKey = "cine-clean";
 
 // The pump sleeps on this; libtorrent's alert notify and the stream only wake it.
@@ -95,37 +93,9 @@ std::string info_hash_hex(const lt::info_hash_t& ih) {
   return to_hex(ih.v2.data(), ih.v2.size());
 }
 
-bool read_file(const std::string& path, std::vector<char>* out, std::string* error) {
-  std::error_code ec;
-  if (!fs::exists(path, ec)) {
-    *error = "cannot open " + path + ": no such file";
-    return false;
-  }
-  if (fs::is_directory(path, ec)) {
-    *error = "cannot open " + path + ": is a directory";
-    return false;
-  }
-  auto const size = fs::file_size(path, ec);
-  if (ec || int64_t(size) > kMaxTorrentFile) {
-    *error = "cannot open " + path + ": " + (ec ? ec.message() : "file too large for a .torrent");
-    return false;
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    *error = "cannot open " + path + ": " + std::strerror(errno);
-    return false;
-  }
-  out->assign(size_t(size), 0);
-  if (!in.read(out->data(), std::streamsize(size))) {
-    *error = "cannot read " + path;
-    return false;
-  }
-  return true;
-}
-
 std::shared_ptr<lt::torrent_info> load_torrent_info(const std::string& path, std::string* error) {
   std::vector<char> bytes;
-  if (!read_file(path, &bytes, error)) return nullptr;
+  if (!read_whole_file(path, kMaxTorrentFile, &bytes, error)) return nullptr;
   lt::error_code ec;
   std::shared_ptr<lt::torrent_info> ti;
   try {
@@ -464,7 +434,7 @@ std::string SessionImpl::resume_path(const std::string& info_hash) const {
 void SessionImpl::load_resume(lt::add_torrent_params* atp, const std::string& info_hash) const {
   std::vector<char> buf;
   std::string ignored;
-  if (!read_file(resume_path(info_hash), &buf, &ignored)) return;
+  if (!read_whole_file(resume_path(info_hash), kMaxTorrentFile, &buf, &ignored)) return;
   lt::error_code ec;
   lt::bdecode_node const node = lt::bdecode(buf, ec);
   if (ec || node.type() != lt::bdecode_node::dict_t) return;
@@ -991,16 +961,8 @@ void SessionImpl::write_resume(const lt::add_torrent_params& atp, bool clean) {
   lt::bencode(std::back_inserter(buf), e);
   std::error_code ec;
   fs::create_directories(fs::path(path).parent_path(), ec);
-  // Sessions may share a save path (seeders of the same data): a temporary name of our own.
-  std::string const tmp = path + ".tmp." + std::to_string(getpid()) + "." +
-                          std::to_string(reinterpret_cast<uintptr_t>(this));
-  bool ok = false;
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    ok = out && out.write(buf.data(), std::streamsize(buf.size())) && out.flush();
-  }
-  if (ok) fs::rename(tmp, path, ec);
-  if (!ok || ec) fs::remove(tmp, ec);
+  std::string ignored;
+  bool const ok = write_file_atomically(path, buf, &ignored);
   saved_clean_ = ok && clean;
   std::lock_guard<std::mutex> lk(mu_);
   save_in_flight_ = false;

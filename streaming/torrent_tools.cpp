@@ -2,13 +2,14 @@
 
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <iterator>
 
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/entry.hpp>
 #include <libtorrent/file_storage.hpp>
+
+#include "streaming/files.h"
 
 namespace streaming {
 
@@ -85,21 +86,7 @@ bool make_torrent(const std::string& path, const std::string& out_file,
     *error = "cannot create a torrent from " + path + ": " + e.what();
     return false;
   }
-  std::string const tmp = out_file + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out || !out.write(bytes.data(), std::streamsize(bytes.size())) || !out.flush()) {
-      fs::remove(tmp, ec);
-      *error = "cannot write " + out_file;
-      return false;
-    }
-  }
-  fs::rename(tmp, out_file, ec);
-  if (ec) {
-    fs::remove(tmp, ec);
-    *error = "cannot write " + out_file + ": " + ec.message();
-    return false;
-  }
+  if (!write_file_atomically(out_file, bytes, error)) return false;
   return !made || load_torrent_metadata(out_file, made, error);
 }
 
