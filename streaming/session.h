@@ -19,10 +19,12 @@ struct SessionConfig {
   std::string listen_interface = "0.0.0.0";
   bool dht = true, lsd = true, upnp = true, natpmp = true;
   std::vector<std::string> peers;       // HOST:PORT added directly
-  int max_download = 0;                 // bytes/s, 0 = unlimited
-  int max_upload = 0;                   // bytes/s, 0 = unlimited
+  int max_download = 0;                 // bytes/s, 0 = unlimited; local peers count too
+  int max_upload = 0;                   // bytes/s, 0 = unlimited; local peers count too
   int64_t ring_bytes = 64ll << 20;      // memory bound of the read window
-  bool allow_loopback_peers = true;     // tests and the demo swarm run on 127.0.0.1
+  // Several peers on one address (allow_multiple_connections_per_ip): a loopback swarm (tests,
+  // the demo) is all 127.0.0.1.
+  bool allow_loopback_peers = true;
   // Tools (`cine info` on a magnet): fetch the metadata only; no piece is requested and
   // nothing (data or resume file) is written.
   bool metadata_only = false;
@@ -48,6 +50,7 @@ struct Metadata {
   std::vector<std::string> trackers;
 };
 
+// A snapshot, refreshed about 5 times a second by the session's pump thread.
 struct SwarmStats {
   int64_t downloaded = 0;       // payload bytes of this run
   int64_t uploaded = 0;
