@@ -21,6 +21,7 @@
 #include "player/player.h"
 #include "player/playlist.h"
 #include "player/watch_later.h"
+#include "src/ipc_server.h"
 #include "src/stats_log.h"
 #include "streaming/file_source.h"
 #include "streaming/session.h"
@@ -30,6 +31,10 @@ namespace cine {
 namespace {
 
 std::atomic<bool> g_quit{false};
+IpcServer* g_ipc = nullptr;           // the --input-ipc-server, while run_play runs
+std::mutex g_load_mu;
+std::string g_pending_load;           // set by IPC `loadfile`, taken by run_play
+int play_once(const Options& o);
 std::atomic<int> g_signal{0};
 
 void on_signal(int sig) {
@@ -314,6 +319,19 @@ int play_source(streaming::ByteSource* source, const Options& o, player::PlayerO
     status.update(line);
   };
   if (wire) wire(p);
+  if (g_ipc) {
+    IpcServer::Hooks hooks;
+    hooks.properties = [&p] { return p.properties(); };
+    hooks.post = [&p](const player::Command& c) { p.post(c); };
+    hooks.loadfile = [&p](const std::string& path) {
+      {
+        std::lock_guard<std::mutex> lk(g_load_mu);
+        g_pending_load = path;
+      }
+      p.post(player::Command{player::Command::Kind::Quit, 0});
+    };
+    g_ipc->set_hooks(std::move(hooks));
+  }
   std::atomic<bool> done{false};
   std::thread watcher([&] {
     while (!done) {
@@ -323,6 +341,7 @@ int play_source(streaming::ByteSource* source, const Options& o, player::PlayerO
   });
   std::string error;
   int code = p.run(&error);
+  if (g_ipc) g_ipc->set_hooks({});  // before the player goes away
   done = true;
   watcher.join();
   if (code != 0) {
@@ -353,7 +372,36 @@ void print_error(const std::string& message) {
   std::fprintf(stderr, "cine: %s\n", message.c_str());
 }
 
-int run_play(const Options& o) {
+int run_play(const Options& in) {
+  std::unique_ptr<IpcServer> ipc;
+  if (!in.input_ipc_server.empty()) {
+    std::string error;
+    ipc = IpcServer::start(in.input_ipc_server, &error);
+    if (!ipc) {
+      print_error(error);
+      return 2;
+    }
+    g_ipc = ipc.get();
+  }
+  // `loadfile` over IPC replaces the current source: play again with the new one.
+  Options o = in;
+  int code;
+  for (;;) {
+    code = play_once(o);
+    std::lock_guard<std::mutex> lk(g_load_mu);
+    if (g_pending_load.empty() || g_quit) break;
+    o.source = g_pending_load;
+    o.start = 0;
+    o.start_is_percent = false;
+    g_pending_load.clear();
+  }
+  g_ipc = nullptr;
+  return code;
+}
+
+namespace {
+
+int play_once(const Options& o) {
   StatsLog log;
   std::string error;
   if (!o.stats_json.empty() && !log.open(o.stats_json, &error)) {
@@ -538,4 +586,5 @@ int run_play(const Options& o) {
   return finish(code);
 }
 
+}  // namespace
 }  // namespace cine

@@ -88,6 +88,7 @@ Play options:
   --ao=sdl|null           audio output (null: no sound device, real-time pace)
   --no-sync               decode and present as fast as possible (tests, benchmarks)
   --stats-json=FILE       write events, one JSON object a line
+  --input-ipc-server=PATH a Unix socket speaking mpv's JSON IPC (get/set/observe, seek, quit)
   --frame-hashes=FILE     write a checksum of every decoded video frame
   --screenshot-at=T,FILE  save the window (video + overlay) as BMP at playback time T
   --key-at=T,KEY          act as if KEY (mpv's name: q, Q, i, SPACE, LEFT...) was pressed at T
@@ -220,6 +221,9 @@ bool parse_cli(int argc, char** argv, Options* o, std::string* error) {
       if (!need()) return false;
       if (val != "sdl" && val != "null") return bad("expected sdl or null");
       (key == "vo" ? o->vo : o->ao) = val;
+    } else if (key == "input-ipc-server") {
+      if (!need()) return false;
+      o->input_ipc_server = val;
     } else if (key == "stats-json") {
       if (!need()) return false;
       o->stats_json = val;

@@ -29,6 +29,7 @@ struct Options {
   std::string vo = "sdl";            // --vo=sdl|null
   std::string ao = "sdl";            // --ao=sdl|null
   std::string stats_json;            // --stats-json=FILE
+  std::string input_ipc_server;      // --input-ipc-server=PATH (mpv's JSON IPC subset)
   bool no_sync = false;              // --no-sync: present as fast as decoded (tests, benchmarks)
   std::string frame_hashes;          // --frame-hashes=FILE: per-frame checksums (tests)
   std::vector<std::pair<double, std::string>> screenshots;  // --screenshot-at=T,FILE
