@@ -1220,7 +1220,9 @@ LeaveReason Player::Impl::play_loop() {
     if (remaining > 0) {
       if (vo->is_window()) {
         SDL_WaitEventTimeout(nullptr, std::max(1, static_cast<int>(remaining * 1000)));
-      } else if (has_video && !paused) {
+      } else if (has_video && !paused && vfq->count() == 0) {
+        // Waiting for the decoder: wake as soon as a frame arrives. (With frames queued, the
+        // next one is simply not due yet: sleep below.)
         vfq->wait_nonempty(std::chrono::milliseconds(std::max(1, static_cast<int>(remaining * 1000))));
       } else {
         SDL_Delay(std::max(1, static_cast<int>(remaining * 1000)));
