@@ -2,7 +2,6 @@
 
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -13,6 +12,7 @@
 #include <cstring>
 #include <condition_variable>
 #include <cstdio>
+#include <filesystem>
 #include <cstdlib>
 #include <functional>
 #include <mutex>
@@ -67,30 +67,6 @@ bool looks_like_torrent(const std::string& path) {
                                      head.find("13:announce-list") != std::string::npos);
 }
 
-std::string default_save_path() {
-  if (const char* x = std::getenv("XDG_DOWNLOAD_DIR"); x && *x) return x;
-  const char* home = std::getenv("HOME");
-  return std::string(home && *home ? home : ".") + "/Downloads/cine";
-}
-
-bool make_dirs(const std::string& path, std::string* error) {
-  std::string cur;
-  for (size_t i = 0; i <= path.size(); ++i) {
-    if (i == path.size() || path[i] == '/') {
-      if (!cur.empty() && ::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
-        *error = "cannot create '" + cur + "': " + std::strerror(errno);
-        return false;
-      }
-    }
-    if (i < path.size()) cur += path[i];
-  }
-  struct stat st {};
-  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
-    *error = "'" + path + "' is not a directory";
-    return false;
-  }
-  return true;
-}
 
 std::string human_rate(double bps) {
   char buf[32];
@@ -206,26 +182,11 @@ class SubtitleFetcher {
       if (reading_) reading_->cancel();
     }
     if (thread_.joinable()) thread_.join();
-    run({"rm", "-rf", "--", dir_});
+    std::error_code ec;
+    std::filesystem::remove_all(dir_, ec);
   }
 
  private:
-  static bool run(const std::vector<std::string>& argv) {
-    pid_t pid = fork();
-    if (pid < 0) return false;
-    if (pid == 0) {
-      std::vector<char*> args;
-      for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-      args.push_back(nullptr);
-      execvp(args[0], args.data());
-      _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  }
-
   void run(const streaming::SessionConfig& cfg, const std::string& source,
            const std::vector<std::pair<int, std::string>>& files, int entry, SubtitleInbox* inbox) {
     std::string error;
@@ -242,6 +203,7 @@ class SubtitleFetcher {
       {
         std::lock_guard<std::mutex> lk(mu_);
         reading_ = st.get();
+        if (stop_) st->cancel();  // the destructor ran before it could see this stream
       }
       std::string data;
       std::vector<uint8_t> buf(64 * 1024);
@@ -356,6 +318,31 @@ int play_source(streaming::ByteSource* source, const Options& o, player::PlayerO
 }
 
 }  // namespace
+
+std::string default_save_path() {
+  if (const char* x = std::getenv("XDG_DOWNLOAD_DIR"); x && *x) return x;
+  const char* home = std::getenv("HOME");
+  return std::string(home && *home ? home : ".") + "/Downloads/cine";
+}
+
+bool make_dirs(const std::string& path, std::string* error) {
+  std::string cur;
+  for (size_t i = 0; i <= path.size(); ++i) {
+    if (i == path.size() || path[i] == '/') {
+      if (!cur.empty() && ::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST) {
+        *error = "cannot create '" + cur + "': " + std::strerror(errno);
+        return false;
+      }
+    }
+    if (i < path.size()) cur += path[i];
+  }
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    *error = "'" + path + "' is not a directory";
+    return false;
+  }
+  return true;
+}
 
 void install_signal_handlers() {
   struct sigaction sa {};

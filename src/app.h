@@ -2,6 +2,8 @@
 // player, the stats log and the signal handling. Parsing lives in cli.h.
 #pragma once
 
+#include <string>
+
 #include "src/cli.h"
 
 namespace cine {
@@ -13,6 +15,11 @@ int run_demo(const Options& opts);
 // SIGINT/SIGTERM set a flag that long-running commands poll.
 void install_signal_handlers();
 bool quit_requested();
+
+// The download folder when --save-path is not given: $XDG_DOWNLOAD_DIR or ~/Downloads/cine.
+std::string default_save_path();
+// mkdir -p; false + *error (one line) when it cannot be made or is not a directory.
+bool make_dirs(const std::string& path, std::string* error);
 
 // Prints "cine: <message>" on stderr.
 void print_error(const std::string& message);

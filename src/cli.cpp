@@ -75,7 +75,9 @@ std::string usage_text() {
   cine info SOURCE              files, sizes, piece size, trackers, info-hash
   cine create PATH -o FILE.torrent [--tracker=URL] [--piece-size=BYTES]
   cine seed SOURCE [--save-path=DIR]
-  cine serve SOURCE [--port=P]  HTTP server with Range support for external players
+  cine serve SOURCE [--port=P] [--bind=ADDR]
+                                HTTP server with Range support for external players
+                                (127.0.0.1 unless --bind says otherwise)
   cine demo                     a local swarm streams a generated sample clip
 
 Play options:
@@ -319,6 +321,11 @@ bool parse_cli(int argc, char** argv, Options* o, std::string* error) {
       if (!parse_int64(val, &v) || v < 16384 || v > (64 << 20) || (v & (v - 1)))
         return bad("expected a power of two from 16384 to 67108864");
       o->piece_size = static_cast<int>(v);
+    } else if (key == "bind") {
+      if (!need()) return false;
+      if (val.empty() || val.find_first_not_of("0123456789abcdefABCDEF.:") != std::string::npos)
+        return bad("expected an IP address");
+      o->bind = val;
     } else if (key == "port") {
       if (!need()) return false;
       if (!parse_port(val, &o->port)) return bad("expected a port 0-65535");

@@ -58,6 +58,7 @@ struct Options {
 
   // serve
   int port = 0;                      // --port=P
+  std::string bind;                  // --bind=ADDR (default 127.0.0.1)
 
   bool help = false;
   bool quiet = false;                // --quiet: no status line

@@ -7,6 +7,7 @@
 #include "src/app.h"
 #include "src/cli.h"
 #include "src/config.h"
+#include "src/serve.h"
 #include "src/torrent_commands.h"
 
 extern "C" {
@@ -47,6 +48,7 @@ int main(int argc, char** argv) {
   if (opts.command == "info") return cine::run_info(opts);
   if (opts.command == "create") return cine::run_create(opts);
   if (opts.command == "seed") return cine::run_seed(opts);
+  if (opts.command == "serve") return cine::run_serve(opts);
   cine::print_error("'" + opts.command + "' is not available yet");
   return 2;
 }
