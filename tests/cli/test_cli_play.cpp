@@ -136,3 +136,39 @@ TEST_CASE("SIGTERM-free quit: --frames ends a windowless run cleanly") {
   CHECK(r.code == 0);
   CHECK(r.err.empty());
 }
+
+TEST_CASE("config file: options from cine.conf, the command line wins, bad lines rejected") {
+  const std::string home = std::string(CINE_MEDIA_DIR) + "/../config_home";
+  run_process({"mkdir", "-p", home + "/cine"}, 10);
+  {
+    std::ofstream conf(home + "/cine/cine.conf");
+    conf << "# headless by default\nvo=null\nao = null\nlength=1\ndht=no\n";
+  }
+  const std::vector<std::string> env = {"XDG_CONFIG_HOME=" + home, "SDL_AUDIODRIVER=dummy",
+                                        "SDL_VIDEODRIVER=dummy"};
+  std::string stats = home + "/stats.json";
+  ProcessResult r = run_process({CINE_BINARY, "play", media("clip.mkv"), "--quiet", "--no-sync",
+                                 "--stats-json=" + stats}, 30, env);
+  CHECK(r.code == 0);
+  // length=1 from the file applied: playback stopped long before the 12 s clip's end.
+  bool eof = false;
+  for (auto& e : read_events(stats)) eof |= e["event"] == "eof";
+  CHECK_FALSE(eof);
+  // The command line overrides the file.
+  r = run_process({CINE_BINARY, "play", media("clip.mkv"), "--quiet", "--no-sync", "--length=30",
+                   "--stats-json=" + stats}, 30, env);
+  CHECK(r.code == 0);
+  eof = false;
+  for (auto& e : read_events(stats)) eof |= e["event"] == "eof";
+  CHECK(eof);
+  {
+    std::ofstream conf(home + "/cine/cine.conf");
+    conf << "vo=null\nthis is not an option line\n";
+  }
+  r = run_process({CINE_BINARY, "play", media("clip.mkv")}, 30, env);
+  CHECK(r.code == 2);
+  CHECK(r.err.find("cine.conf:2") != std::string::npos);
+  r = run_process({CINE_BINARY, "play", media("clip.mkv"), "--no-config", "--vo=null", "--ao=null",
+                   "--frames=3", "--quiet"}, 30, env);
+  CHECK(r.code == 0);
+}
