@@ -23,6 +23,7 @@ streaming::SessionConfig session_config(const Options& o) {
   streaming::SessionConfig cfg;
   cfg.save_path = o.save_path.empty() ? "." : o.save_path;
   cfg.listen_port = o.listen_port;
+  cfg.listen_interface = o.interface;
   cfg.dht = o.dht;
   cfg.lsd = o.lsd;
   cfg.upnp = o.upnp;
@@ -30,7 +31,17 @@ streaming::SessionConfig session_config(const Options& o) {
   cfg.peers = o.peers;
   cfg.max_download = static_cast<int>(o.max_download);
   cfg.max_upload = static_cast<int>(o.max_upload);
+  if (o.verbose > 0) {
+    cfg.log = [](const std::string& line) { std::fprintf(stderr, "cine: torrent: %s\n", line.c_str()); };
+  }
   return cfg;
+}
+
+// Where a local client reaches us: the listen address, or loopback for a wildcard one.
+std::string reachable_address(const std::string& iface) {
+  if (iface.empty() || iface == "0.0.0.0") return "127.0.0.1";
+  if (iface == "::" || iface == "[::]") return "[::1]";
+  return iface.find(':') != std::string::npos && iface.front() != '[' ? "[" + iface + "]" : iface;
 }
 
 }  // namespace
@@ -96,7 +107,8 @@ int run_seed(const Options& o) {
                 std::to_string(st.pieces_have) + " of " + std::to_string(md.num_pieces) +
                 " pieces); --save-path must hold the torrent's files");
   }
-  std::printf("listening on 127.0.0.1:%d\n", session->listen_port());
+  std::printf("listening on %s:%d\n", reachable_address(cfg.listen_interface).c_str(),
+              session->listen_port());
   std::printf("seeding %s (%s)\n", md.name.c_str(), md.info_hash.c_str());
   std::fflush(stdout);
   while (!quit_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));

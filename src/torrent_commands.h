@@ -14,7 +14,8 @@ int run_info(const Options& opts);
 int run_create(const Options& opts);
 
 // cine seed SOURCE [--save-path=DIR]: checks the data in DIR (default: the current directory),
-// prints "listening on 127.0.0.1:PORT" and seeds until SIGINT/SIGTERM.
+// prints "listening on ADDR:PORT" (127.0.0.1 unless --interface names another address) and
+// seeds until SIGINT/SIGTERM.
 int run_seed(const Options& opts);
 
 }  // namespace cine

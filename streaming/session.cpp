@@ -683,7 +683,9 @@ void SessionImpl::handle_alert(lt::alert* a) {
     on_read_piece(*r);
   } else if (auto* p = lt::alert_cast<lt::piece_finished_alert>(a)) {
     bits_.set_have(PieceIndex(static_cast<int>(p->piece_index)));
-    trace("piece %d verified", static_cast<int>(p->piece_index));
+    // (Resume data replays every piece it lists as one of these: not worth a line each.)
+    if (status_.state != lt::torrent_status::checking_resume_data)
+      trace("piece %d verified", static_cast<int>(p->piece_index));
     if (saved_clean_) {
       // The clean file on disk no longer tells the whole truth: replace it soon.
       std::lock_guard<std::mutex> lk(mu_);

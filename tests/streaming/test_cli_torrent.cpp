@@ -95,7 +95,8 @@ TEST_CASE("cli: create, info, seed a leecher, stop on SIGTERM") {
   CHECK(r.out.find("udp://127.0.0.1:1/announce") != std::string::npos);
   std::string const hash_line = r.out.substr(r.out.find("info-hash:  ") + 12, 40);
 
-  SeedProcess seed({d / "clip.torrent", "--save-path=" + (d / "data"), "--max-upload=2M"});
+  SeedProcess seed({d / "clip.torrent", "--save-path=" + (d / "data"), "--max-upload=2M",
+                    "--interface=127.0.0.1"});
   std::string const first = seed.line();
   REQUIRE_MESSAGE(first.rfind("listening on 127.0.0.1:", 0) == 0, first);
   std::string const peer = first.substr(std::strlen("listening on "));
