@@ -374,6 +374,9 @@ class Swarm:
         time.sleep(1.0)  # let the seeders' first announces reach the tracker
         self.key = key
 
+    def healthy(self):
+        return bool(self.seeders) and all(s.alive() for s in self.seeders)
+
     def stop_seeders(self):
         for s in self.seeders:
             s.stop()
@@ -415,6 +418,21 @@ class Stats:
             if e["event"] == name and (after is None or e["t"] >= after):
                 return e
         return None
+
+
+def guarded(swarm, torrent, media, rate, fn, tag, res):
+    """Runs fn with the 3 seeders up; if one of them died during the run (it happened once when
+    another process on the machine killed cine processes), restarts them and repeats once."""
+    for attempt in range(2):
+        swarm.serve(torrent, media, rate)
+        x = fn()
+        if swarm.healthy():
+            return x
+        log(f"  a seeder died during {tag}")
+        res["failures"].append(f"{tag}: a seeder process died during the run" +
+                               ("; repeated" if attempt == 0 else "; kept, marked seeder_died"))
+    x["seeder_died"] = True
+    return x
 
 
 def fresh_dir(a, name):
@@ -474,6 +492,15 @@ def cine_startup(a, torrent, seek_after, seek_target, tag):
     p.stop()
     st.poll()
     ff, sb, sd = st.first("first_frame"), st.first("seek_begin"), st.first("seek_done")
+    stalled, open_at = 0.0, None
+    for e in st.events:
+        if ff is None or e["t"] < ff["t"] or (sb and e["t"] > sb["t"]):
+            continue
+        if e["event"] == "stall_begin":
+            open_at = e["t"]
+        elif e["event"] == "stall_end" and open_at is not None:
+            stalled, open_at = stalled + e["t"] - open_at, None
+    res["stalled_before_seek"] = stalled if ff else None
     res.update({
         "ttff": ff["t"] if ff else None,
         "ff_payload": ff["downloaded"] if ff else None,
@@ -749,7 +776,11 @@ def write_markdown(res, path):
                     verdict = "✅" if r_best <= 0.5 else "❌"
                 elif target == "mb" and ps == 262144 and v["cine"] is not None:
                     verdict = "✅" if v["cine"] <= 1.5 else "❌"
-                rows.append(f"| {c} | {ps // 1024} KiB | {fmt(v['cine'], nd)} | {fmt(v['peerflix'], nd)} | "
+                cine_txt = fmt(v['cine'], nd)
+                cc = s.get("cine", {})
+                if metric == "seek" and cc.get("runs") and cc.get("seek_runs", 0) < cc["runs"]:
+                    cine_txt += f" ({cc.get('seek_runs', 0)}/{cc['runs']} runs valid)"
+                rows.append(f"| {c} | {ps // 1024} KiB | {cine_txt} | {fmt(v['peerflix'], nd)} | "
                             f"{fmt(v['webtorrent'], nd)} | {fmt(floor, nd)} | {fmt(r_best)}× | {fmt(r_floor)}× | {verdict} |")
         return rows
 
@@ -762,6 +793,9 @@ def write_markdown(res, path):
     L.append(f"For reference, `ffmpeg -ss T -frames:v 1` on the *local file* (process start-up + "
              f"probe + seek, no network) takes {fmt(res.get('ffmpeg_local_seek_s'))} s: part of the "
              f"peerflix/webtorrent figures that a resident player would not pay.\n")
+    L.append("A Cine run counts only if less than 70 % of the file had arrived when the seek began; "
+             "a run that stalled long enough before its seek to download the whole file is left out "
+             "(see *stalled before seek* below).\n")
     L.append(hdr)
     L += cell_rows("seek", "seek_s", target="half")
     L.append("\n## Cold start at 70 % (s) — time to the first frame of a fresh client started at 70 %\n")
@@ -789,12 +823,13 @@ def write_markdown(res, path):
 
     if res.get("cine_timeline"):
         L.append("\n### Where Cine's time to first frame goes (median s since start)\n")
-        L.append("| media | pieces | metadata | opened | first frame | payload at first frame (MB) | floor (MB) |\n|---|---|---|---|---|---|---|")
+        L.append("| media | pieces | metadata | opened | first frame | payload at first frame (MB) | floor (MB) | stalled before seek, per run (s) |\n|---|---|---|---|---|---|---|---|")
         for k, tl in res["cine_timeline"].items():
             c, ps = k.split("/")
             fl = res["startup"][k]["floor"]["first_frame_bytes"] / 1e6
             L.append(f"| {c} | {int(ps) // 1024} KiB | {fmt(tl['metadata'], 3)} | {fmt(tl['opened'])} | "
-                     f"{fmt(tl['first_frame'])} | {fmt(tl['ff_payload_mb'])} | {fmt(fl)} |")
+                     f"{fmt(tl['first_frame'])} | {fmt(tl['ff_payload_mb'])} | {fmt(fl)} | "
+                     f"{', '.join(fmt(x, 1) for x in tl.get('stalled_before_seek', []))} |")
 
     if res.get("stalls"):
         L.append(f"\n## Stalls over {a['stall_seconds']} s of real-time Cine playback — target 0 at 1.5× and 3×\n")
@@ -873,10 +908,15 @@ def main():
     ap.add_argument("--cine", default=os.path.join(REPO, "build-bench", "cine"))
     ap.add_argument("--workdir", default="/tmp/cine-streaming-bench")
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--merge", action="store_true",
+                    help="keep the sections of the existing results JSON that this run skips")
     ap.add_argument("--report", metavar="JSON", help="only rewrite the Markdown table from a results JSON")
     a = ap.parse_args()
     if a.report:
         res = json.load(open(a.report))
+        reaggregate(res)
+        with open(a.report, "w") as f:
+            json.dump(res, f, indent=1, default=str)
         md = os.path.splitext(a.report)[0] + ".md"
         write_markdown(res, md)
         print(md)
@@ -922,10 +962,27 @@ def main():
            "machine": f"{os.cpu_count()} cores, Debian, {subprocess.run(['uname', '-r'], capture_output=True, text=True).stdout.strip()}",
            "media": {}, "startup": {}, "stalls": {}, "whole": {}, "cpu": {}, "failures": [], "raw": []}
     res["config"]["seeder_rate"] = a.seeder_rate
-    git = lambda *x: subprocess.run(["git", "-C", REPO] + list(x), capture_output=True, text=True).stdout.strip()
+    name = ("streaming-quick" if a.quick else "streaming") + ".json"
+    if a.merge and os.path.exists(os.path.join(a.out, name)):
+        old = json.load(open(os.path.join(a.out, name)))
+        kinds = {"startup": None, "stalls": "stall", "whole": "whole"}
+        for sec, kind in kinds.items():
+            if sec in skip:
+                res[sec] = old.get(sec, {})
+                res["raw"] += [x for x in old.get("raw", []) if x.get("kind") == kind]
+                mine = {"startup": lambda f: "_stall" not in f and "_whole_" not in f,
+                        "stalls": lambda f: "_stall" in f, "whole": lambda f: "_whole_" in f}[sec]
+                res["failures"] += [f for f in old.get("failures", []) if mine(f)]
+                if sec == "startup":
+                    res["cine_timeline"] = old.get("cine_timeline", {})
+                    res["ffmpeg_local_seek_s"] = old.get("ffmpeg_local_seek_s")
+                if sec == "stalls":
+                    res["cpu"] = old.get("cpu", {})
+        res["merged_from"] = old.get("date")
+    git = lambda *x: subprocess.run(["git", "-C", REPO] + list(x), capture_output=True, text=True).stdout.rstrip("\n")
     dirty = [l[3:] for l in git("status", "--porcelain", "--untracked-files=no").splitlines()
              if not l[3:].startswith("bench/")]
-    res["cine_build"] = {"commit": git("rev-parse", "--short", "HEAD"), "uncommitted": dirty}
+    res["cine_build"] = {"commit": git("rev-parse", "--short", "HEAD").strip(), "uncommitted": dirty}
     swarm_rate = 3 * a.seeder_rate
     torrents = {}
     for c in a.containers:
@@ -969,14 +1026,18 @@ def main():
                             tag = f"{c}_{ps // 1024}k_{cl}_r{r}"
                             log(f"startup {tag}")
                             if cl == "cine":
-                                x = cine_startup(a, torrent, a.seek_after, target, tag)
-                                x.update(cine_cold(a, torrent, target, tag + "_cold"))
+                                fn = lambda: {**cine_startup(a, torrent, a.seek_after, target, tag),
+                                              **cine_cold(a, torrent, target, tag + "_cold")}
                             else:
-                                x = node_startup(a, cl, torrent, ih, os.path.basename(m), a.seek_after, target, tag, env)
-                                x.update(node_cold(a, cl, torrent, ih, os.path.basename(m), target, tag + "_cold", env))
+                                fn = lambda: {**node_startup(a, cl, torrent, ih, os.path.basename(m), a.seek_after,
+                                                             target, tag, env),
+                                              **node_cold(a, cl, torrent, ih, os.path.basename(m), target,
+                                                          tag + "_cold", env)}
+                            x = guarded(swarm, torrent, m, a.seeder_rate, fn, tag, res)
                             x.update({"container": c, "piece": ps, "run": r, "load1": os.getloadavg()[0]})
                             if x.get("seek_dl") is not None and x["seek_dl"] >= 0.7 * size:
                                 x["seek_target_maybe_downloaded"] = True
+                                x["seek_all"], x["seek"] = x.get("seek"), None  # not a seek to undownloaded data
                                 res["failures"].append(f"{tag}: {x['seek_dl'] / 1e6:.1f} MB downloaded before the "
                                                        f"seek: the 70 % target may have been downloaded already")
                             egress_seen += x.pop("egress", []) or []
@@ -989,12 +1050,16 @@ def main():
                                 f"ff_wire={fmt((x.get('ff_wire') or 0) / 1e6)}MB")
                     for cl, xs in per.items():
                         cell[cl] = {k: median([x.get(k) for x in xs]) for k in
-                                    ("ttff", "seek", "cold70", "ff_wire", "ff_payload", "cold70_wire", "http_ready")}
+                                    ("ttff", "seek", "cold70", "ff_wire", "ff_payload", "cold70_wire", "http_ready",
+                                     "stalled_before_seek")}
+                        cell[cl]["seek_runs"] = sum(1 for x in xs if x.get("seek") is not None)
+                        cell[cl]["runs"] = len(xs)
                     res["startup"][f"{c}/{ps}"] = cell
                     if per.get("cine"):
                         tls = [x["timeline"] for x in per["cine"]]
                         res.setdefault("cine_timeline", {})[f"{c}/{ps}"] = {
                             **{k: median([t.get(k) for t in tls]) for k in ("metadata", "opened", "first_frame")},
+                            "stalled_before_seek": [x.get("stalled_before_seek") for x in per["cine"]],
                             "ff_payload_mb": (cell["cine"]["ff_payload"] or 0) / 1e6}
                     save(res, a)
 
@@ -1011,7 +1076,8 @@ def main():
                     for r in range(a.runs):
                         tag = f"{c}_{ps // 1024}k_stall{mult:g}_r{r}"
                         log(f"stalls {tag} (seeders at {mult * br / 3 / 1e6:.3f} MB/s each)")
-                        x = cine_stalls(a, torrent, a.stall_seconds, tag)
+                        x = guarded(swarm, torrent, m, mult * br / 3,
+                                    lambda: cine_stalls(a, torrent, a.stall_seconds, tag), tag, res)
                         log(f"  stalls={x['stalls']} stalled={fmt(x['stalled_s'])}s ttff={fmt(x['ttff'])} "
                             f"cpu={fmt(x['cpu_s'])}s rss={fmt(x['rss_mb'], 0)}MB")
                         x.update({"container": c, "piece": ps, "mult": mult, "run": r, "kind": "stall",
@@ -1043,7 +1109,9 @@ def main():
                                 continue
                             tag = f"{c}_{ps // 1024}k_whole_{cl}_r{r}"
                             log(f"whole {tag}")
-                            x = cine_whole(a, torrent, dur, tag) if cl == "cine" else lt_whole(a, torrent, tag)
+                            x = guarded(swarm, torrent, m, a.seeder_rate,
+                                        (lambda: cine_whole(a, torrent, dur, tag)) if cl == "cine"
+                                        else (lambda: lt_whole(a, torrent, tag)), tag, res)
                             log(f"  {fmt(x['whole_s'])} s")
                             if x.get("error") or x["whole_s"] is None:
                                 res["failures"].append(f"{tag}: {x.get('error') or 'not finished'}")
@@ -1065,6 +1133,31 @@ def main():
     res["elapsed_s"] = time.monotonic() - t_start
     save(res, a)
     log(f"done in {res['elapsed_s'] / 60:.1f} min: {os.path.join(a.out, 'streaming.md')}")
+
+
+def reaggregate(res):
+    """Recomputes the startup cells from the raw runs (used by --report)."""
+    sizes = {c: m["size"] for c, m in res["media"].items()}
+    for key, cell in res.get("startup", {}).items():
+        c, ps = key.split("/")
+        for cl in ("cine", "peerflix", "webtorrent"):
+            xs = [x for x in res["raw"] if x.get("kind") is None and x.get("container") == c
+                  and x.get("piece") == int(ps) and x.get("client") == cl]
+            if not xs:
+                continue
+            for x in xs:
+                if cl == "cine" and x.get("seek_dl") is not None and x["seek_dl"] >= 0.7 * sizes[c]:
+                    x["seek_target_maybe_downloaded"] = True
+                    if x.get("seek") is not None:
+                        x["seek_all"], x["seek"] = x["seek"], None
+            cell[cl] = {k: median([x.get(k) for x in xs]) for k in
+                        ("ttff", "seek", "cold70", "ff_wire", "ff_payload", "cold70_wire", "http_ready",
+                         "stalled_before_seek")}
+            cell[cl]["seek_runs"] = sum(1 for x in xs if x.get("seek") is not None)
+            cell[cl]["runs"] = len(xs)
+            if cl == "cine":
+                tl = res.setdefault("cine_timeline", {}).setdefault(key, {})
+                tl["stalled_before_seek"] = [x.get("stalled_before_seek") for x in xs]
 
 
 def save(res, a):
