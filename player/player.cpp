@@ -137,6 +137,7 @@ struct Player::Impl {
   bool user_seek_pending = false;  // a seek_done is owed for the current serial
   double seek_target = 0;          // target of the latest seek (for relative seeks in a row)
   bool seeking = false;            // current serial has not presented its first frame
+  int64_t read_pos_at_seek = -1;   // the demuxer's byte position when the latest seek began
   double trigger_prev = -1;        // position at the previous trigger check (same serial)
   int trigger_prev_serial = -1;
   double start = 0;
@@ -226,6 +227,7 @@ struct Player::Impl {
     serial = s;
     vfq->flush();
     afq->flush();
+    read_pos_at_seek = demuxer->read_position();
     demuxer->request_seek(target, s, audio_stream);
     seek_target = target;
     seeking = true;
@@ -698,6 +700,9 @@ struct Player::Impl {
     snap.file_size = src ? src->size() : -1;
     snap.read_head = demuxer ? demuxer->read_position() : -1;
     if (duration > 0 && snap.file_size > 0) snap.byte_rate = double(snap.file_size) / duration;
+    // Until the demuxer reads at the seek target, its last byte is the old place: estimate.
+    if (seeking && first_frame_done && snap.read_head == read_pos_at_seek && snap.byte_rate > 0)
+      snap.read_head = std::min(snap.file_size - 1, static_cast<int64_t>(seek_target * snap.byte_rate));
     snap.title = title;
     if (has_video) {
       snap.video_codec = video_codec;
