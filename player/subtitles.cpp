@@ -60,6 +60,34 @@ std::string plain_text(const char* text) {
   return out;
 }
 
+bool valid_utf8(const std::string& s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n;  // continuation bytes
+    if (c < 0x80) n = 0;
+    else if ((c >> 5) == 6) n = 1;
+    else if ((c >> 4) == 14) n = 2;
+    else if ((c >> 3) == 30) n = 3;
+    else return false;
+    if (i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 2) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+bool read_file(const std::string& path, std::string* out) {
+  FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) return false;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0 && out->size() < (64u << 20)) out->append(buf, n);
+  std::fclose(f);
+  return true;
+}
+
 struct MemoryInput {
   const std::string* data;
   size_t pos = 0;
@@ -189,17 +217,25 @@ std::unique_ptr<SubtitleTrack> SubtitleEngine::new_track(const std::string& head
   return std::unique_ptr<SubtitleTrack>(new SubtitleTrack(t));
 }
 
-std::unique_ptr<SubtitleTrack> SubtitleEngine::load(const std::string& name, const std::string& data,
+std::unique_ptr<SubtitleTrack> SubtitleEngine::load(const std::string& name, const std::string& given,
                                                     std::string* error) {
+  std::string from_disk;
+  if (given.empty() && !read_file(name, &from_disk)) {
+    *error = "cannot read subtitles from '" + name + "'";
+    return nullptr;
+  }
+  const std::string& data = given.empty() ? from_disk : given;
+  if (data.empty()) {
+    *error = "no subtitles in '" + name + "'";
+    return nullptr;
+  }
+  const std::string charenc = valid_utf8(data) ? "" : "CP1252";
   AVFormatContext* fmt = avformat_alloc_context();
   MemoryInput mem{&data};
-  AVIOContext* io = nullptr;
-  if (!data.empty()) {
-    auto* buf = static_cast<uint8_t*>(av_malloc(16384));
-    io = avio_alloc_context(buf, 16384, 0, &mem, &MemoryInput::read, nullptr, &MemoryInput::seek);
-    fmt->pb = io;
-    fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
-  }
+  auto* iobuf = static_cast<uint8_t*>(av_malloc(16384));
+  AVIOContext* io = avio_alloc_context(iobuf, 16384, 0, &mem, &MemoryInput::read, nullptr, &MemoryInput::seek);
+  fmt->pb = io;
+  fmt->flags |= AVFMT_FLAG_CUSTOM_IO;
   auto cleanup = [&] {
     avformat_close_input(&fmt);
     if (io) {
@@ -222,7 +258,7 @@ std::unique_ptr<SubtitleTrack> SubtitleEngine::load(const std::string& name, con
     }
   }
   SubtitleDecoder dec;
-  if (idx < 0 || !dec.open(fmt->streams[idx], error)) {
+  if (idx < 0 || !dec.open(fmt->streams[idx], error, charenc)) {
     if (idx < 0) *error = "no subtitles in '" + name + "'";
     cleanup();
     return nullptr;
@@ -338,7 +374,7 @@ const RgbaImage& SubtitleEngine::render(SubtitleTrack* track, double t, int fw, 
 
 SubtitleDecoder::~SubtitleDecoder() { avcodec_free_context(&ctx_); }
 
-bool SubtitleDecoder::open(const AVStream* st, std::string* error) {
+bool SubtitleDecoder::open(const AVStream* st, std::string* error, const std::string& charenc) {
   const AVCodec* codec = avcodec_find_decoder(st->codecpar->codec_id);
   if (!codec || !subtitle_codec_supported(st->codecpar->codec_id)) {
     *error = std::string("unsupported subtitle codec '") + avcodec_get_name(st->codecpar->codec_id) + "'";
@@ -351,6 +387,7 @@ bool SubtitleDecoder::open(const AVStream* st, std::string* error) {
   }
   ctx_->pkt_timebase = st->time_base;
   time_base_ = st->time_base;
+  if (!charenc.empty()) ctx_->sub_charenc = av_strdup(charenc.c_str());  // FFmpeg converts to UTF-8
   if (avcodec_open2(ctx_, codec, nullptr) < 0) {
     *error = std::string("cannot open the ") + codec->name + " decoder";
     return false;

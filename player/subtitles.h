@@ -80,7 +80,8 @@ class SubtitleEngine {
   // A new track using an ASS script header (styles); FFmpeg's decoders make one for every format.
   std::unique_ptr<SubtitleTrack> new_track(const std::string& header);
   // Reads a whole subtitle file (any format FFmpeg reads) into a new track. `data` non-empty:
-  // the file's bytes (name is then only for messages and format probing).
+  // the file's bytes (name is then only for messages and format probing). Text that is not
+  // UTF-8 is read as Windows-1252.
   std::unique_ptr<SubtitleTrack> load(const std::string& name, const std::string& data,
                                       std::string* error);
 
@@ -105,7 +106,8 @@ class SubtitleEngine {
 class SubtitleDecoder {
  public:
   ~SubtitleDecoder();
-  bool open(const AVStream* st, std::string* error);
+  // charenc: the text's character set when it is not UTF-8 ("" = UTF-8).
+  bool open(const AVStream* st, std::string* error, const std::string& charenc = "");
   // ASS header (styles) to create the stream's track with.
   std::string header() const;
   // time_offset: seconds subtracted from packet times (the container's start time).

@@ -371,3 +371,16 @@ TEST_CASE("a subtitle file that arrives while playing (fetched from the torrent)
     p.post({player::Command::Kind::Quit, 0});
   });
 }
+
+TEST_CASE("subtitle text that is not UTF-8 is read as Windows-1252") {
+  player::SubtitleEngine engine;
+  std::string err;
+  // "Café à la crème" in Windows-1252 (é = 0xE9, à = 0xE0, è = 0xE8).
+  const std::string cp1252 = "1\n00:00:01,000 --> 00:00:03,000\nCaf\xE9 \xE0 la cr\xE8me\n";
+  auto t = engine.load("latin.srt", cp1252, &err);
+  REQUIRE_MESSAGE(t, err);
+  CHECK(t->text_at(2.0) == Lines{"Caf\xC3\xA9 \xC3\xA0 la cr\xC3\xA8me"});
+  auto u = engine.load("utf8.srt", "1\n00:00:01,000 --> 00:00:03,000\nCaf\xC3\xA9\n", &err);
+  REQUIRE(u);
+  CHECK(u->text_at(2.0) == Lines{"Caf\xC3\xA9"});
+}
