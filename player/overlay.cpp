@@ -426,7 +426,9 @@ float Overlay::panel_top(bool force_controls) const {
   return float(h) - float(font_px_) * 4.5f;  // not drawn yet: about its height
 }
 
-bool Overlay::visible() const { return ui_.dragging() || now_seconds() - last_activity_ < kHideAfter; }
+bool Overlay::visible() const {
+  return ui_.dragging() || hovered_ || now_seconds() - last_activity_ < kHideAfter;
+}
 
 std::vector<Command> Overlay::draw(const OverlaySnapshot& s, bool force_controls) {
   int h = 0;
@@ -438,6 +440,7 @@ std::vector<Command> Overlay::draw(const OverlaySnapshot& s, bool force_controls
   shown_ = force_controls || visible();
   std::vector<Command> cmds = ui_.build(s, shown_);
   if (shown_) last_panel_top_ = ui_.panel_top();
+  hovered_ = shown_ && ImGui::GetIO().WantCaptureMouse;
   ImGui::Render();
   ImGui_ImplSDLRenderer_RenderDrawData(ImGui::GetDrawData());
   // The mouse pointer hides with the controls (over the video only).

@@ -68,7 +68,8 @@ class Overlay {
   bool process_event(const SDL_Event& e);
   // User activity (mouse motion, keys): show the controls for a while.
   void poke();
-  // True while the controls are shown by the timer (or a drag is in progress).
+  // True while the controls are shown by the timer, the pointer rests on them, or a drag is in
+  // progress.
   bool visible() const;
   // Builds and renders the overlay for this frame (call from the video output's overlay hook).
   // force_controls: show the controls regardless of the timer (paused, buffering, screenshots).
@@ -86,6 +87,7 @@ class Overlay {
   OverlayUi ui_;
   double last_activity_ = -1e9;
   bool shown_ = false;
+  bool hovered_ = false;       // the pointer was over the overlay in the last frame
   float last_panel_top_ = -1;  // where the panel was when last shown
   std::string font_path_;
   int font_px_ = 0;
