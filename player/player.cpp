@@ -1251,7 +1251,8 @@ int Player::Impl::run(std::string* error) {
   spec.subs = opts.subs;
   if (opts.speed != 1.0) speed = std::clamp(opts.speed, kMinSpeed, kMaxSpeed);
   bool first = true;
-  int back_to = -1;  // entry to return to when opening another one failed
+  int back_to = -1;      // entry to return to when opening another one failed
+  double back_pos = 0;   // and where it was left
   for (;;) {
     std::string err;
     if (!open_file(spec, &err)) {
@@ -1277,7 +1278,7 @@ int Player::Impl::run(std::string* error) {
       src = owned_src.get();
       title = nf.title;
       spec = FileSpec{};
-      spec.start = nf.start;
+      spec.start = back_pos;
       spec.prefetch_pos = nf.prefetch_pos;
       spec.prefetch_len = nf.prefetch_len;
       spec.subs = std::move(nf.subs);
@@ -1306,6 +1307,7 @@ int Player::Impl::run(std::string* error) {
       nf.start = leave.position;
     } else {
       back_to = leave.playlist_pos;
+      back_pos = leave.position;
       playlist_pos = next;
     }
     owned_src = std::move(nf.source);
