@@ -11,7 +11,7 @@ namespace {
 constexpr int64_t kDefaultHeader = 64 << 10;   // what we ask for first, and the header until known
 constexpr int64_t kKeepAhead = 256 << 10;      // bytes kept after the start of each wanted range
 constexpr int64_t kTransportTail = 256 << 10;  // MPEG-TS/PS: demuxers read the end for duration
-constexpr int64_t kTailGuess = 128 << 10;      // where moov or Cues most often are, until known
+constexpr int64_t kTailGuess = 128 << 10;      // see guess()
 
 uint32_t be32(const uint8_t* p) {
   return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
@@ -369,11 +369,12 @@ std::vector<ByteRange> ContainerIndex::urgent() const {
   add(header_);
   for (ByteRange r : index_) add(r);
   for (ByteRange r : wanted_) add(r);
-  // Until the parse is done, guess the end of the file too: ffmpeg's MP4 (moov) and Matroska
-  // (Cues) put their index there, and asking for it with the header saves a round trip. Never
-  // a waste: the whole file is downloaded in the end anyway.
-  if (!done()) add(ByteRange{size_ - kTailGuess, size_}.intersect({0, size_}));
   return out;
+}
+
+ByteRange ContainerIndex::guess() const {
+  if (done()) return {};
+  return ByteRange{size_ - kTailGuess, size_}.intersect({0, size_});
 }
 
 }  // namespace streaming

@@ -40,9 +40,12 @@ class ContainerIndex {
   ByteRange header() const { return header_; }
   // The index ranges found so far (moov, Cues, idx1, the tail of a transport stream).
   const std::vector<ByteRange>& index() const { return index_; }
-  // What the picker should treat as urgent: header, index, what the parser wants, and while
-  // the parse is not done a guess at the end of the file (where indexes usually are).
+  // What the picker should treat as urgent: header, index, what the parser wants.
   std::vector<ByteRange> urgent() const;
+  // While the parse is not done, a guess at the end of the file, where ffmpeg's MP4 (moov) and
+  // Matroska (Cues) keep their index: fetching it with the header saves a round trip when right
+  // and wastes nothing when wrong (the whole file is downloaded in the end). Empty once done.
+  ByteRange guess() const;
 
  private:
   class Parse;

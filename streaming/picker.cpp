@@ -73,13 +73,16 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   };
 
   int urgent_rank = 0;
-  for (ByteRange r : in.urgent) {
-    PieceSpan const span = map_.pieces_for(r);
-    for (PieceIndex p = span.begin; p < span.end; ++p) {
-      if (!st.have(p) && !deadlines.count(p))
-        add_deadline(p, cfg_.urgent_step_ms * urgent_rank++, Priority::top);
+  auto add_ranges = [&](const std::vector<ByteRange>& ranges, Priority prio) {
+    for (ByteRange r : ranges) {
+      PieceSpan const span = map_.pieces_for(r);
+      for (PieceIndex p = span.begin; p < span.end; ++p) {
+        if (!st.have(p) && !deadlines.count(p)) add_deadline(p, cfg_.urgent_step_ms * urgent_rank++, prio);
+      }
     }
-  }
+  };
+  add_ranges(in.urgent, Priority::top);
+  add_ranges(in.likely, Priority::soon);
 
   // Ahead of the head, deadlines follow real playback time: when the reader will get there.
   auto lead_ms = [&](PieceIndex p) {

@@ -50,6 +50,7 @@ using namespace std::chrono_literals;
 constexpr auto kTick = 250ms;             // the pump re-plans at least this often
 constexpr auto kStatusEvery = 200ms;      // libtorrent status refresh
 constexpr auto kDeadlineRefresh = 1s;     // re-issue unchanged deadlines (they are relative)
+constexpr auto kStagedDeadlines = 50ms;   // after a far seek, the rest of the window's deadlines
 constexpr auto kResumeEvery = 30s;        // periodic resume data
 constexpr auto kReconnectEvery = 5s;      // --peer endpoints, while no peer is connected
 constexpr size_t kMaxReadsInFlight = 4;   // read_piece requests feeding the ring and the index
@@ -310,6 +311,7 @@ class SessionImpl final : public Session {
   PieceBits bits_;
   lt::torrent_status status_;
   Clock::time_point status_at_{}, deadlines_at_{}, resume_at_{Clock::now()}, reconnect_at_{};
+  Clock::time_point replan_at_{};  // a pass due before the next tick (staged deadlines)
   int planned_gen_ = -1;
   std::optional<PieceMap> map_;
   std::unique_ptr<Picker> picker_;
@@ -668,7 +670,8 @@ void SessionImpl::fail(const std::string& message) {
 void SessionImpl::pump() {
   std::vector<lt::alert*> alerts;
   while (!stop_) {
-    waker_->wait_for(kTick);
+    auto const now = Clock::now();
+    waker_->wait_for(replan_at_ > now ? std::min<Clock::duration>(kTick, replan_at_ - now) : kTick);
     if (stop_) break;
     ses_->pop_alerts(&alerts);
     for (lt::alert* a : alerts) handle_alert(a);
@@ -837,6 +840,7 @@ void SessionImpl::plan_and_fill() {
   in.byte_rate = fed_ ? fed_->byte_rate() : 0;
   in.download_rate = status_.download_payload_rate;
   in.urgent = index_->urgent();
+  if (!index_->guess().empty()) in.likely.push_back(index_->guess());
   // The demuxer reads the index (and the headers the parser still wants: it is after the same
   // bytes) and comes back: those reads are peeks, not playback positions.
   in.side_reads = index_->index();
@@ -849,35 +853,51 @@ void SessionImpl::plan_and_fill() {
 void SessionImpl::apply(const lt::torrent_handle& h, const PiecePlan& plan, const PickerInput& in) {
   auto const now = Clock::now();
   for (PieceIndex p : plan.resets) h.reset_piece_deadline(lt::piece_index_t(p.value));
-  std::set<PieceIndex> deadline_set;
-  for (const Deadline& d : plan.deadlines) deadline_set.insert(d.piece);
-  PieceIndex const head_piece = map_->piece_at(in.read_head);
-  bool const deadlines_due = !plan.resets.empty() || deadline_set != applied_deadlines_ ||
-                             head_piece != applied_head_ || now - deadlines_at_ >= kDeadlineRefresh;
-  if (deadlines_due) {
-    for (const Deadline& d : plan.deadlines) h.set_piece_deadline(lt::piece_index_t(d.piece.value), d.ms);
-    if (cfg_.log) {
-      std::string dl;
-      for (size_t i = 0; i < plan.deadlines.size() && i < 12; ++i)
-        dl += " " + std::to_string(plan.deadlines[i].piece.value) + "@" + std::to_string(plan.deadlines[i].ms);
-      trace("plan: head %lld (piece %d) rate %.0f window [%d,%d) resets %zu%s deadlines %zu:%s",
-            static_cast<long long>(in.read_head), head_piece.value, in.byte_rate, plan.window.begin.value,
-            plan.window.end.value, plan.resets.size(), plan.retargeted ? " (far seek)" : "",
-            plan.deadlines.size(), dl.c_str());
-    }
-    applied_deadlines_ = std::move(deadline_set);
-    applied_head_ = head_piece;
-    deadlines_at_ = now;
-  }
-  // libtorrent raises a piece to priority 7 when it gets a deadline and drops it to 1 when the
-  // deadline is reset: state the plan's priorities after both.
-  if (deadlines_due || plan.priorities != applied_prios_) {
+  // A reset drops its piece to priority 1 inside libtorrent: restate the tiers after resets.
+  if (!plan.resets.empty() || plan.priorities != applied_prios_) {
     std::vector<lt::download_priority_t> prios;
     prios.reserve(plan.priorities.size());
     for (uint8_t v : plan.priorities) prios.push_back(lt::download_priority_t(v));
     h.prioritize_pieces(prios);
     applied_prios_ = plan.priorities;
   }
+  std::set<PieceIndex> deadline_set;
+  for (const Deadline& d : plan.deadlines) deadline_set.insert(d.piece);
+  PieceIndex const head_piece = map_->piece_at(in.read_head);
+  bool const deadlines_due = !plan.resets.empty() || deadline_set != applied_deadlines_ ||
+                             head_piece != applied_head_ || now - deadlines_at_ >= kDeadlineRefresh;
+  if (!deadlines_due) return;
+  // After a far seek libtorrent's critical list is empty, so the first new deadline makes it
+  // cancel every queued request of a piece without one (see Picker::plan). Only the pieces
+  // needed first get theirs now: the requests for the rest of the new window, some of them made
+  // before the seek as read-ahead, are cancelled too and no longer queue ahead of the head.
+  // They get their deadlines on the next pass, a moment later.
+  bool const staged = plan.retargeted;
+  std::set<PieceIndex> applied;
+  for (const Deadline& d : plan.deadlines) {
+    if (staged && plan.priorities[size_t(d.piece.value)] != uint8_t(Priority::top)) continue;
+    applied.insert(d.piece);
+    lt::piece_index_t const p(d.piece.value);
+    h.set_piece_deadline(p, d.ms);
+    // libtorrent lifts every piece with a deadline to priority 7; put it back in its tier right
+    // away, or its ordinary picker (which fills the peers' queues between the once-a-second
+    // deadline requests) would take the whole window in random order.
+    uint8_t const tier = plan.priorities[size_t(d.piece.value)];
+    if (tier != uint8_t(Priority::top)) h.piece_priority(p, lt::download_priority_t(tier));
+  }
+  if (cfg_.log) {
+    std::string dl;
+    for (size_t i = 0; i < plan.deadlines.size() && i < 12; ++i)
+      dl += " " + std::to_string(plan.deadlines[i].piece.value) + "@" + std::to_string(plan.deadlines[i].ms);
+    trace("plan: head %lld (piece %d) rate %.0f window [%d,%d) resets %zu%s deadlines %zu:%s",
+          static_cast<long long>(in.read_head), head_piece.value, in.byte_rate, plan.window.begin.value,
+          plan.window.end.value, plan.resets.size(), plan.retargeted ? " (far seek)" : "",
+          plan.deadlines.size(), dl.c_str());
+  }
+  applied_deadlines_ = std::move(applied);
+  applied_head_ = head_piece;
+  deadlines_at_ = now;
+  if (staged) replan_at_ = now + kStagedDeadlines;
 }
 
 // Feeds the index parser and the ring from verified pieces, nearest first, and publishes what

@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
 #include <condition_variable>
 #include <filesystem>
 #include <fstream>
@@ -61,6 +63,12 @@ streaming::SessionConfig loopback_config(const std::string& save_path, int max_u
   cfg.max_upload = max_upload;
   cfg.peers = peers;
   cfg.ring_bytes = 4 << 20;
+  // CINE_TEST_TRACE=1: every session's plans and verified pieces on stderr.
+  if (std::getenv("CINE_TEST_TRACE")) {
+    cfg.log = [save_path](const std::string& l) {
+      std::fprintf(stderr, "[%s] %s\n", fs::path(save_path).filename().c_str(), l.c_str());
+    };
+  }
   return cfg;
 }
 

@@ -100,6 +100,24 @@ TEST_CASE("picker: header and index ranges come first with tight deadlines") {
   CHECK(deadline_of(plan, 19) == -1);
 }
 
+TEST_CASE("picker: likely ranges come after the urgent ones, one tier lower") {
+  Picker picker(PieceMap(0, 3000, 3000, 100), config());
+  PieceBits st(30);
+  PickerInput in;
+  in.read_head = 1500;
+  in.byte_rate = 100;
+  in.urgent = {{0, 100}};
+  in.likely = {{2800, 3000}};  // a guess at the index
+  PiecePlan plan = picker.plan(in, st);
+  CHECK(deadline_of(plan, 0) == 0);
+  CHECK(deadline_of(plan, 28) == 10);
+  CHECK(deadline_of(plan, 29) == 20);
+  CHECK(plan.priorities[0] == 7);
+  CHECK(plan.priorities[15] == 7);  // the read head
+  CHECK(plan.priorities[28] == 6);
+  CHECK(plan.priorities[29] == 6);
+}
+
 TEST_CASE("picker: the rest of the file stays wanted, in tiers") {
   // Our file: bytes [250, 1250) of a 2000-byte torrent -> pieces [2, 13).
   Picker picker(PieceMap(250, 1000, 2000, 100), config());
