@@ -7,7 +7,7 @@ Settings mirror a plain client on a loopback swarm: no DHT/LSD/UPnP/NAT-PMP, lis
 the torrent's tracker (and from --peer, if given). Prints one JSON line when the download
 finished: {"finished": seconds since this program started, "downloaded": payload bytes}.
 
-Usage: lt_download.py TORRENT SAVE_DIR [--listen=PORT] [--peer=HOST:PORT ...] [--timeout=S]
+Usage: lt_download.py TORRENT SAVE_DIR [--listen=PORT] [--peer=HOST:PORT ...] [--timeout=S] [--no-utp]
 """
 import json
 import sys
@@ -24,13 +24,15 @@ def main():
     if len(args) != 2:
         sys.exit(__doc__)
     torrent, save = args
-    listen, timeout, peers = 7100, 600.0, []
+    listen, timeout, peers, utp = 7100, 600.0, [], True
     for o in opts:
         k, _, v = o[2:].partition("=")
         if k == "listen":
             listen = int(v)
         elif k == "timeout":
             timeout = float(v)
+        elif k == "no-utp":  # TCP only (diagnosis: libtorrent tries uTP first between its peers)
+            utp = False
         elif k == "peer":
             host, _, port = v.rpartition(":")
             peers.append((host, int(port)))
@@ -42,6 +44,7 @@ def main():
         "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
         "dht_bootstrap_nodes": "",
         "allow_multiple_connections_per_ip": True,
+        "enable_outgoing_utp": utp, "enable_incoming_utp": utp,
         "alert_mask": lt.alert.category_t.status_notification | lt.alert.category_t.error_notification,
     })
     atp = lt.add_torrent_params()

@@ -703,10 +703,10 @@ def cine_whole(a, torrent, duration, tag):
     return {"client": "cine", "whole_s": done, "error": (st.first("error") or {}).get("message")}
 
 
-def lt_whole(a, torrent, tag):
+def lt_whole(a, torrent, tag, utp=True):
     save = fresh_dir(a, tag)
     argv = [LT_PYTHON, os.path.join(HERE, "lt_download.py"), torrent, save, f"--listen={LEECHER_PORT}",
-            f"--timeout={a.timeout * 4}"]
+            f"--timeout={a.timeout * 4}"] + ([] if utp else ["--no-utp"])
     if a.direct_peers:
         argv += [f"--peer=127.0.0.1:{p}" for p in SEEDER_PORTS]
     r = subprocess.run(argv, capture_output=True, text=True)
@@ -714,7 +714,8 @@ def lt_whole(a, torrent, tag):
         f.write(r.stderr)
     if r.returncode != 0:
         return {"client": "libtorrent", "whole_s": None, "error": r.stderr.strip()[-300:]}
-    return {"client": "libtorrent", "whole_s": json.loads(r.stdout.strip().splitlines()[-1])["finished"]}
+    return {"client": "libtorrent" if utp else "libtorrent-tcp",
+            "whole_s": json.loads(r.stdout.strip().splitlines()[-1])["finished"]}
 
 
 def ffmpeg_decode_cpu(media, seconds):
@@ -744,6 +745,9 @@ def write_markdown(res, path):
              f"{a['seeder_rate'] / 1e6:.2f} MB/s each = **{3 * a['seeder_rate'] / 1e6:.2f} MB/s** "
              f"(MB = 10⁶ bytes) unless noted, opentracker, all on loopback in a private network "
              f"namespace. Clients: {', '.join(a['clients'])}. Machine: {res['machine']}.\n")
+    if res.get("section_dates"):
+        L.append("Sections run on: " + ", ".join(f"{k} {v}" for k, v in res["section_dates"].items()) +
+                 " (same `cine` binary).\n")
     b = res.get("cine_build", {})
     loads = [x.get("load1") for x in res.get("raw", []) if x.get("load1") is not None]
     L.append(f"Cine built from {b.get('commit', '?')}" + (f" plus uncommitted changes in {', '.join(b['uncommitted'])}"
@@ -849,19 +853,26 @@ def write_markdown(res, path):
         L.append("Cine plays from the start at real pace; time until it has every piece (interpolated between "
                  "its 1 s progress events). Plain = Debian's python3-libtorrent 2.0 downloading the same torrent "
                  "from the same swarm. Throughput ratio = plain time ÷ Cine time.\n")
-        L.append("| media | pieces | size (MB) | Cine streaming (s) | plain libtorrent (s) | floor (s) | throughput ratio | target |\n|---|---|---|---|---|---|---|---|")
+        L.append("A third column repeats the plain download with uTP off (`enable_outgoing/incoming_utp = false`): "
+                 "libtorrent tries uTP first between its own peers, and uTP through the seeders' rate limiter on "
+                 "loopback delivers an erratic fraction of the configured rate; over TCP the same swarm is steady.\n")
+        L.append("| media | pieces | size (MB) | Cine streaming, s (runs) | plain libtorrent, s (runs) | plain, TCP only, s (runs) | floor (s) | throughput ratio | ratio vs TCP only | target |\n|---|---|---|---|---|---|---|---|---|---|")
         eff = []
         for k, s in res["whole"].items():
             c, ps = k.split("/")
             cm, lm = median(s["cine"]), median(s["libtorrent"])
             r = ratio(lm, cm)
             size = media[c]["size"]
-            L.append(f"| {c} | {int(ps) // 1024} KiB | {size / 1e6:.1f} | {fmt(cm)} | {fmt(lm)} | "
-                     f"{fmt(size / (3 * a['seeder_rate']))} | {fmt(r)}× | {'✅' if r and r >= 0.95 else '❌'} |")
+            runs = lambda xs: "(" + ", ".join(fmt(x, 1) for x in xs) + ")"
+            tm = s.get("libtorrent-tcp") or []
+            L.append(f"| {c} | {int(ps) // 1024} KiB | {size / 1e6:.1f} | {fmt(cm)} {runs(s['cine'])} | {fmt(lm)} {runs(s['libtorrent'])} | "
+                     f"{fmt(median(tm))} {runs(tm)} | "
+                     f"{fmt(size / (3 * a['seeder_rate']))} | {fmt(r)}× | {fmt(ratio(median(tm), cm))}× | "
+                     f"{'✅' if r and r >= 0.95 else '❌'} |")
             if lm:
                 eff.append(size / lm)
         if eff:
-            L.append(f"\nEffective swarm rate seen by plain libtorrent: {statistics.median(eff) / 1e6:.2f} MB/s of the "
+            L.append(f"\nEffective swarm rate seen by plain libtorrent (median over media): {statistics.median(eff) / 1e6:.2f} MB/s of the "
                      f"{3 * a['seeder_rate'] / 1e6:.2f} MB/s configured (the floors above use the configured rate).")
 
     if res.get("cpu"):
@@ -979,6 +990,7 @@ def main():
                 if sec == "stalls":
                     res["cpu"] = old.get("cpu", {})
         res["merged_from"] = old.get("date")
+        res["section_dates"] = {k: v for k, v in old.get("section_dates", {}).items() if k in skip}
     git = lambda *x: subprocess.run(["git", "-C", REPO] + list(x), capture_output=True, text=True).stdout.rstrip("\n")
     dirty = [l[3:] for l in git("status", "--porcelain", "--untracked-files=no").splitlines()
              if not l[3:].startswith("bench/")]
@@ -1040,7 +1052,8 @@ def main():
                                 x["seek_all"], x["seek"] = x.get("seek"), None  # not a seek to undownloaded data
                                 res["failures"].append(f"{tag}: {x['seek_dl'] / 1e6:.1f} MB downloaded before the "
                                                        f"seek: the 70 % target may have been downloaded already")
-                            egress_seen += x.pop("egress", []) or []
+                            x["egress"] = x.get("egress") or []
+                            egress_seen += x["egress"]
                             res["raw"].append(x)
                             per[cl].append(x)
                             for k in ("error", "cold70_error"):
@@ -1102,16 +1115,17 @@ def main():
                 for ps in a.piece_sizes[:1]:
                     torrent, _ = torrents[(c, ps)]
                     swarm.serve(torrent, m, a.seeder_rate)
-                    cell = {"cine": [], "libtorrent": []}
+                    cell = {"cine": [], "libtorrent": [], "libtorrent-tcp": []}
                     for r in range(a.runs):
-                        for cl in (("cine", "libtorrent") if r % 2 == 0 else ("libtorrent", "cine")):
+                        order = ["cine", "libtorrent", "libtorrent-tcp"]
+                        for cl in order[r % 3:] + order[:r % 3]:
                             if cl == "cine" and "cine" not in a.clients:
                                 continue
                             tag = f"{c}_{ps // 1024}k_whole_{cl}_r{r}"
                             log(f"whole {tag}")
                             x = guarded(swarm, torrent, m, a.seeder_rate,
                                         (lambda: cine_whole(a, torrent, dur, tag)) if cl == "cine"
-                                        else (lambda: lt_whole(a, torrent, tag)), tag, res)
+                                        else (lambda: lt_whole(a, torrent, tag, utp=(cl == "libtorrent"))), tag, res)
                             log(f"  {fmt(x['whole_s'])} s")
                             if x.get("error") or x["whole_s"] is None:
                                 res["failures"].append(f"{tag}: {x.get('error') or 'not finished'}")
@@ -1126,10 +1140,12 @@ def main():
         for p in list(LIVE):
             p.stop(signal.SIGKILL, grace=2)
     blocked = nft_counter("egress_blocked")
+    samples = sum(1 for x in res["raw"] if "egress" in x)
     res["isolation"] = (f"private network namespace with only `lo`; nftables dropped {blocked} bytes "
-                        f"addressed outside loopback; `ss` samples during client runs found "
+                        f"addressed outside loopback; {samples} `ss` samples during client runs found "
                         f"{len(egress_seen)} sockets with a non-loopback peer.")
     res["egress_sockets"] = egress_seen
+    res.setdefault("section_dates", {}).update({k: res["date"] for k in ("startup", "stalls", "whole") if k not in skip})
     res["elapsed_s"] = time.monotonic() - t_start
     save(res, a)
     log(f"done in {res['elapsed_s'] / 60:.1f} min: {os.path.join(a.out, 'streaming.md')}")
