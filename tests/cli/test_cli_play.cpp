@@ -15,7 +15,9 @@ std::string media(const std::string& n) { return std::string(CINE_MEDIA_DIR) + "
 
 ProcessResult cine(std::vector<std::string> args, double timeout = 20) {
   args.insert(args.begin(), CINE_BINARY);
-  return run_process(args, timeout, {"SDL_AUDIODRIVER=dummy", "SDL_VIDEODRIVER=dummy"});
+  // A private data dir: no remembered watch-later position from other runs applies.
+  return run_process(args, timeout, {"SDL_AUDIODRIVER=dummy", "SDL_VIDEODRIVER=dummy",
+                                     "XDG_DATA_HOME=" + std::string(CINE_MEDIA_DIR) + "/../xdg_data"});
 }
 
 std::vector<nlohmann::json> read_events(const std::string& path) {
@@ -144,7 +146,8 @@ TEST_CASE("config file: options from cine.conf, the command line wins, bad lines
     std::ofstream conf(home + "/cine/cine.conf");
     conf << "# headless by default\nvo=null\nao = null\nlength=1\ndht=no\n";
   }
-  const std::vector<std::string> env = {"XDG_CONFIG_HOME=" + home, "SDL_AUDIODRIVER=dummy",
+  const std::vector<std::string> env = {"XDG_CONFIG_HOME=" + home, "XDG_DATA_HOME=" + home,
+                                        "SDL_AUDIODRIVER=dummy",
                                         "SDL_VIDEODRIVER=dummy"};
   std::string stats = home + "/stats.json";
   ProcessResult r = run_process({CINE_BINARY, "play", media("clip.mkv"), "--quiet", "--no-sync",

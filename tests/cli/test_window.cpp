@@ -80,6 +80,7 @@ ProcessResult play_window(const std::string& shot, const std::vector<std::string
   std::string clip = std::string(CINE_MEDIA_DIR) + "/clip.mkv";
   std::remove(shot.c_str());
   return run_process({CINE_BINARY, "play", clip, "--vo=sdl", "--ao=null", "--length=2.5",
+                      "--no-resume-playback",
                       "--screenshot-at=1.5," + shot, "--quiet"},
                      30, env);
 }
