@@ -128,7 +128,7 @@ TEST_CASE("cine play streams each container from a loopback swarm") {
   run_process({"mkdir", "-p", kDir}, 10);
   for (std::string name : {"clip.mkv", "faststart.mp4", "moov_end.mp4", "clip.webm"}) {
     CAPTURE(name);
-    Swarm sw = make_swarm(name, 3.0);
+    Swarm sw = make_swarm(name, 1.5);
     const std::string hashes = kDir + "/" + name + ".hashes";
     ProcessResult r = play(sw, name, {"--frame-hashes=" + hashes});
     INFO(r.err);
@@ -148,7 +148,7 @@ TEST_CASE("cine play streams each container from a loopback swarm") {
     REQUIRE(!first.is_null());
     // The first frame needs only a small part of the file.
     CHECK(first["downloaded"].get<int64_t>() < sw.size / 2);
-    MESSAGE(name << ": stalls after the first frame at 3x bitrate: " << stalls_after_first);
+    MESSAGE(name << ": stalls after the first frame at 1.5x bitrate (see the skipped case): " << stalls_after_first);
     CHECK(eof);
     // The same frames as playing the local file.
     const std::string local_hashes = kDir + "/" + name + ".local";
