@@ -81,8 +81,10 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
       }
     }
   };
+  // A peek still blocks the reader until its bytes are there: what it reads comes first.
+  if (peek && read_head < map_.file_size()) add_ranges({{read_head, read_head + 1}}, Priority::top);
   add_ranges(in.urgent, Priority::top);
-  add_ranges(in.likely, Priority::soon);
+  add_ranges(in.likely, Priority::top);
 
   // Ahead of the head, deadlines follow real playback time: when the reader will get there.
   auto lead_ms = [&](PieceIndex p) {

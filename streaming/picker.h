@@ -66,9 +66,9 @@ struct PickerConfig {
   int min_critical_pieces = 4;
   // Header and index pieces get deadlines 0, step, 2*step, ... in the order they were given.
   int urgent_step_ms = 10;
-  // Tiers: 7 for the header, the index and the next top_pieces missing pieces at the head, 6
-  // for the likely ranges and what is due within soon_ms, 5 for the rest of the window and as
-  // much again after it.
+  // Tiers: 7 for the header, the index (and its guess) and the next top_pieces missing pieces
+  // at the head, 6 for what is due within soon_ms, 5 for the rest of the window and as much
+  // again after it.
   int top_pieces = 2;
   int soon_ms = 2000;
 };
@@ -80,8 +80,8 @@ struct PickerInput {
   // File-relative ranges needed before playback can go on, most urgent first: the header,
   // the container index (moov, Cues, idx1), the player's prefetch hints.
   std::vector<ByteRange> urgent;
-  // Ranges probably needed soon (a guess at where the index is): deadlines right after the
-  // urgent ones, one tier lower, so they never delay the header or the read head.
+  // Ranges probably needed right after the urgent ones (a guess at where the index is): top
+  // priority too, so they are asked for at once, with deadlines after the urgent ones.
   std::vector<ByteRange> likely;
   // Ranges the reader only visits to parse them (the container index, a transport stream's
   // tail): a read head inside one is a peek, not a new playback position, so the window stays

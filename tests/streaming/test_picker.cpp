@@ -100,7 +100,7 @@ TEST_CASE("picker: header and index ranges come first with tight deadlines") {
   CHECK(deadline_of(plan, 19) == -1);
 }
 
-TEST_CASE("picker: likely ranges come after the urgent ones, one tier lower") {
+TEST_CASE("picker: likely ranges come right after the urgent ones") {
   Picker picker(PieceMap(0, 3000, 3000, 100), config());
   PieceBits st(30);
   PickerInput in;
@@ -114,8 +114,8 @@ TEST_CASE("picker: likely ranges come after the urgent ones, one tier lower") {
   CHECK(deadline_of(plan, 29) == 20);
   CHECK(plan.priorities[0] == 7);
   CHECK(plan.priorities[15] == 7);  // the read head
-  CHECK(plan.priorities[28] == 6);
-  CHECK(plan.priorities[29] == 6);
+  CHECK(plan.priorities[28] == 7);
+  CHECK(plan.priorities[29] == 7);
 }
 
 TEST_CASE("picker: the rest of the file stays wanted, in tiers") {
@@ -202,12 +202,13 @@ TEST_CASE("picker: reading the container index is a peek, not a seek") {
   in.side_reads = {{2800, 3000}};  // moov at the end
   in.read_head = 0;
   PiecePlan plan = picker.plan(in, st);
-  in.read_head = 2850;  // the demuxer parses moov...
+  in.read_head = 2950;  // the demuxer parses moov...
   plan = picker.plan(in, st);
   CHECK_FALSE(plan.retargeted);
   CHECK(plan.resets.empty());
   CHECK(plan.window == PieceSpan{PieceIndex(0), PieceIndex(10)});
-  CHECK(deadline_of(plan, 28) == 10);
+  CHECK(deadline_of(plan, 29) == 0);  // ...and waits for this piece first
+  CHECK(deadline_of(plan, 28) == 20);
   in.read_head = 40;    // ...and comes back to the media data
   plan = picker.plan(in, st);
   CHECK_FALSE(plan.retargeted);
