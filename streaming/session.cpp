@@ -260,6 +260,7 @@ class SessionImpl final : public Session {
   bool wait_until(const std::function<bool()>& ready, const std::function<bool()>& should_stop,
                   std::string* error);
   void load_resume(lt::add_torrent_params* atp, const std::string& info_hash) const;
+  void save_resume_on_exit();
   std::string resume_path(const std::string& info_hash) const;
   void fail(const std::string& message);
   template <typename... Args>
@@ -400,7 +401,13 @@ SessionImpl::~SessionImpl() {
     std::lock_guard<std::mutex> lk(mu_);
     if (stream_) stream_->ring().fail(EIO);
   }
-  if (handle_.is_valid() && have_metadata_ && !cfg_.metadata_only) {
+  if (handle_.is_valid() && have_metadata_ && !cfg_.metadata_only) save_resume_on_exit();
+  ses_->set_alert_notify([] {});
+  ses_.reset();
+}
+
+void SessionImpl::save_resume_on_exit() {
+  try {
     // Pause first: with no peer left, pieces stop passing, so this save is complete ("clean")
     // and the next start trusts it without re-hashing.
     handle_.pause();
@@ -424,9 +431,9 @@ SessionImpl::~SessionImpl() {
         }
       }
     }
+  } catch (const std::exception&) {
+    // Keep whatever resume file there was: at worst some verified pieces are fetched again.
   }
-  ses_->set_alert_notify([] {});
-  ses_.reset();
 }
 
 std::string SessionImpl::resume_path(const std::string& info_hash) const {
@@ -673,11 +680,17 @@ void SessionImpl::pump() {
     auto const now = Clock::now();
     waker_->wait_for(replan_at_ > now ? std::min<Clock::duration>(kTick, replan_at_ - now) : kTick);
     if (stop_) break;
-    ses_->pop_alerts(&alerts);
-    for (lt::alert* a : alerts) handle_alert(a);
-    refresh_status(false);
-    plan_and_fill();
-    maybe_save_resume();
+    // libtorrent reports some failures (a handle gone invalid) by throwing; nothing may leave
+    // this thread that way.
+    try {
+      ses_->pop_alerts(&alerts);
+      for (lt::alert* a : alerts) handle_alert(a);
+      refresh_status(false);
+      plan_and_fill();
+      maybe_save_resume();
+    } catch (const std::exception& e) {
+      fail(std::string("torrent session: ") + e.what());
+    }
   }
 }
 
