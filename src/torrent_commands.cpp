@@ -32,7 +32,9 @@ streaming::SessionConfig session_config(const Options& o) {
   cfg.max_download = static_cast<int>(o.max_download);
   cfg.max_upload = static_cast<int>(o.max_upload);
   if (o.verbose > 0) {
-    cfg.log = [](const std::string& line) { std::fprintf(stderr, "cine: torrent: %s\n", line.c_str()); };
+    cfg.log = [](const std::string& line) {
+      std::fprintf(stderr, "cine: torrent: %s\n", line.c_str());
+    };
   }
   return cfg;
 }
@@ -92,7 +94,8 @@ int run_seed(const Options& o) {
   streaming::SessionConfig cfg = session_config(o);
   std::error_code ec;
   if (!std::filesystem::is_directory(cfg.save_path, ec))
-    return fail("--save-path " + cfg.save_path + " is not a directory (it must hold the torrent's files)");
+    return fail("--save-path " + cfg.save_path +
+                " is not a directory (it must hold the torrent's files)");
   auto session = streaming::Session::create(cfg, &error);
   if (!session) return fail(error);
   if (!session->add(o.source, &error)) return fail(error);

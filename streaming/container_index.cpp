@@ -24,8 +24,8 @@ bool is4(const uint8_t* p, const char* tag) { return std::memcmp(p, tag, 4) == 0
 
 // Matroska element IDs (with their length marker bits, as written in the file).
 constexpr uint32_t kEbml = 0x1A45DFA3, kSegment = 0x18538067, kSeekHead = 0x114D9B74,
-                   kSeek = 0x4DBB, kSeekId = 0x53AB, kSeekPosition = 0x53AC,
-                   kCues = 0x1C53BB6B, kCluster = 0x1F43B675;
+                   kSeek = 0x4DBB, kSeekId = 0x53AB, kSeekPosition = 0x53AC, kCues = 0x1C53BB6B,
+                   kCluster = 0x1F43B675;
 
 // An EBML element header decoded from bytes [p, p + n).
 struct Element {
@@ -71,12 +71,18 @@ Decode decode_element(const uint8_t* p, size_t n, Element* e) {
 
 const char* to_string(ContainerFormat f) {
   switch (f) {
-    case ContainerFormat::mp4: return "mp4";
-    case ContainerFormat::matroska: return "matroska";
-    case ContainerFormat::avi: return "avi";
-    case ContainerFormat::mpegts: return "mpegts";
-    case ContainerFormat::mpegps: return "mpegps";
-    case ContainerFormat::unknown: break;
+    case ContainerFormat::mp4:
+      return "mp4";
+    case ContainerFormat::matroska:
+      return "matroska";
+    case ContainerFormat::avi:
+      return "avi";
+    case ContainerFormat::mpegts:
+      return "mpegts";
+    case ContainerFormat::mpegps:
+      return "mpegps";
+    case ContainerFormat::unknown:
+      break;
   }
   return "unknown";
 }
@@ -131,7 +137,9 @@ class ContainerIndex::Parse {
     return false;
   }
 
-  void set_header_end(int64_t end) { ci_.header_ = {0, std::min(size_, std::max<int64_t>(end, 0))}; }
+  void set_header_end(int64_t end) {
+    ci_.header_ = {0, std::min(size_, std::max<int64_t>(end, 0))};
+  }
   void add_index(int64_t begin, int64_t end) {
     ByteRange const r = ByteRange{begin, end}.intersect({0, size_});
     if (!r.empty()) ci_.index_.push_back(r);
@@ -251,8 +259,8 @@ class ContainerIndex::Parse {
     }
     // A SeekHead may point to a second one (written at the end, with the Cues entry).
     for (int rounds = 0; cues_pos < 0 && rounds < 4; ++rounds) {
-      auto it = std::find_if(heads.begin(), heads.end(),
-                             [&](int64_t h) { return !heads_done.count(h); });
+      auto it =
+          std::find_if(heads.begin(), heads.end(), [&](int64_t h) { return !heads_done.count(h); });
       if (it == heads.end()) break;
       heads_done.insert(*it);
       if (element_at(*it, seg_end, &e) != Decode::ok || e.id != kSeekHead) continue;
@@ -328,7 +336,8 @@ void ContainerIndex::feed(int64_t offset, const uint8_t* data, size_t len) {
     std::vector<uint8_t> bytes(data + (begin - offset), data + (end - offset));
     // Merge with overlapping or adjacent chunks.
     auto it = cache_.upper_bound(begin);
-    if (it != cache_.begin() && std::prev(it)->first + int64_t(std::prev(it)->second.size()) >= begin)
+    if (it != cache_.begin() &&
+        std::prev(it)->first + int64_t(std::prev(it)->second.size()) >= begin)
       --it;
     while (it != cache_.end() && it->first <= end) {
       int64_t const cb = it->first, ce = cb + int64_t(it->second.size());

@@ -25,8 +25,7 @@ int hex_value(char c) {
 std::string percent_decode(const std::string& s) {
   std::string out;
   for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '%' && i + 2 < s.size() &&
-        std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
+    if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
         std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
       out += char(hex_value(s[i + 1]) * 16 + hex_value(s[i + 2]));
       i += 2;
@@ -48,9 +47,12 @@ bool base32_to_hex(const std::string& s, std::string* hex) {
   for (char c : s) {
     int v;
     char const u = char(std::toupper(static_cast<unsigned char>(c)));
-    if (u >= 'A' && u <= 'Z') v = u - 'A';
-    else if (u >= '2' && u <= '7') v = u - '2' + 26;
-    else return false;
+    if (u >= 'A' && u <= 'Z')
+      v = u - 'A';
+    else if (u >= '2' && u <= '7')
+      v = u - '2' + 26;
+    else
+      return false;
     acc = acc << 5 | uint64_t(v);
     bits += 5;
     while (bits >= 4) {

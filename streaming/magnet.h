@@ -8,11 +8,11 @@
 namespace streaming {
 
 struct MagnetInfo {
-  std::string btih;                    // v1 info-hash, 40 lowercase hex ("" if absent)
-  std::string btmh;                    // v2 info-hash (SHA-256), 64 lowercase hex ("" if absent)
-  std::string name;                    // dn
-  std::vector<std::string> trackers;   // tr
-  std::vector<std::string> peers;      // x.pe
+  std::string btih;                   // v1 info-hash, 40 lowercase hex ("" if absent)
+  std::string btmh;                   // v2 info-hash (SHA-256), 64 lowercase hex ("" if absent)
+  std::string name;                   // dn
+  std::vector<std::string> trackers;  // tr
+  std::vector<std::string> peers;     // x.pe
 };
 
 // True when s is meant as a magnet link ("magnet:" prefix, any case).

@@ -34,7 +34,9 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   PiecePlan out;
   out.priorities.assign(size_t(map_.num_pieces()), uint8_t(Priority::skip));
   PieceSpan const file = map_.file_pieces();
-  auto set_prio = [&](PieceIndex p, Priority prio) { out.priorities[size_t(p.value)] = uint8_t(prio); };
+  auto set_prio = [&](PieceIndex p, Priority prio) {
+    out.priorities[size_t(p.value)] = uint8_t(prio);
+  };
 
   int64_t const read_head = std::clamp<int64_t>(in.read_head, 0, map_.file_size());
   bool const peek = std::any_of(in.side_reads.begin(), in.side_reads.end(),
@@ -50,8 +52,8 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   PieceIndex readahead_end = file.end;
   if (!at_end) {
     window = map_.pieces_for({head, head + wbytes});
-    window.end = std::min(file.end, std::max(window.end, PieceIndex(head_piece.value +
-                                                                     cfg_.min_window_pieces)));
+    window.end = std::min(
+        file.end, std::max(window.end, PieceIndex(head_piece.value + cfg_.min_window_pieces)));
     readahead_end = std::max(window.end, map_.pieces_for({head, head + 2 * wbytes}).end);
   }
   out.window = window;
@@ -60,9 +62,12 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   // Everything of the file stays wanted, so the download (and later the seeding) goes on; the
   // tiers only order it: the window and as much after it, then the rest, then what was played.
   for (PieceIndex p = file.begin; p < file.end; ++p) {
-    if (p < head_piece) set_prio(p, Priority::behind);
-    else if (p < readahead_end) set_prio(p, Priority::window);
-    else set_prio(p, Priority::ahead);
+    if (p < head_piece)
+      set_prio(p, Priority::behind);
+    else if (p < readahead_end)
+      set_prio(p, Priority::window);
+    else
+      set_prio(p, Priority::ahead);
   }
 
   std::map<PieceIndex, int> deadlines;
@@ -77,7 +82,8 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     for (ByteRange r : ranges) {
       PieceSpan const span = map_.pieces_for(r);
       for (PieceIndex p = span.begin; p < span.end; ++p) {
-        if (!st.have(p) && !deadlines.count(p)) add_deadline(p, cfg_.urgent_step_ms * urgent_rank++, prio);
+        if (!st.have(p) && !deadlines.count(p))
+          add_deadline(p, cfg_.urgent_step_ms * urgent_rank++, prio);
       }
     }
   };
@@ -95,7 +101,7 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   auto add_ahead = [&](PieceIndex p) {
     int const ms = lead_ms(p);
     Priority const prio = missing_ahead < cfg_.top_pieces ? Priority::top
-                          : ms <= cfg_.soon_ms           ? Priority::soon
+                          : ms <= cfg_.soon_ms            ? Priority::soon
                                                           : Priority::window;
     add_deadline(p, ms, prio);
     ++missing_ahead;
@@ -103,8 +109,8 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   for (PieceIndex p = window.begin; p < window.end; ++p) {
     if (!st.have(p)) add_ahead(p);
   }
-  for (PieceIndex p = window.end; !at_end && p < file.end && missing_ahead < cfg_.min_critical_pieces;
-       ++p) {
+  for (PieceIndex p = window.end;
+       !at_end && p < file.end && missing_ahead < cfg_.min_critical_pieces; ++p) {
     if (!st.have(p)) add_ahead(p);
   }
 
@@ -142,7 +148,8 @@ PiecePlan Picker::release(const PieceStates& st) {
   PiecePlan out;
   out.priorities.assign(size_t(map_.num_pieces()), uint8_t(Priority::skip));
   PieceSpan const file = map_.file_pieces();
-  for (PieceIndex p = file.begin; p < file.end; ++p) out.priorities[size_t(p.value)] = uint8_t(Priority::ahead);
+  for (PieceIndex p = file.begin; p < file.end; ++p)
+    out.priorities[size_t(p.value)] = uint8_t(Priority::ahead);
   for (PieceIndex p : critical_) {
     if (!st.have(p)) out.resets.push_back(p);
   }

@@ -74,9 +74,9 @@ struct PickerConfig {
 };
 
 struct PickerInput {
-  int64_t read_head = 0;      // file-relative byte offset the reader needs next
-  double byte_rate = 0;       // media bytes per second of playback; <= 0: unknown
-  double download_rate = 0;   // payload bytes/s; <= 0: unknown
+  int64_t read_head = 0;     // file-relative byte offset the reader needs next
+  double byte_rate = 0;      // media bytes per second of playback; <= 0: unknown
+  double download_rate = 0;  // payload bytes/s; <= 0: unknown
   // File-relative ranges needed before playback can go on, most urgent first: the header,
   // the container index (moov, Cues, idx1), the player's prefetch hints.
   std::vector<ByteRange> urgent;

@@ -11,12 +11,6 @@
 #include <condition_variable>
 #include <cstdio>
 #include <filesystem>
-#include <map>
-#include <mutex>
-#include <optional>
-#include <set>
-#include <thread>
-
 #include <libtorrent/add_torrent_params.hpp>
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/bdecode.hpp>
@@ -32,6 +26,11 @@
 #include <libtorrent/torrent_info.hpp>
 #include <libtorrent/torrent_status.hpp>
 #include <libtorrent/write_resume_data.hpp>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
 
 #include "streaming/container_index.h"
 #include "streaming/files.h"
@@ -47,13 +46,13 @@ namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
 
-constexpr auto kTick = 250ms;             // the pump re-plans at least this often
-constexpr auto kStatusEvery = 200ms;      // libtorrent status refresh
-constexpr auto kDeadlineRefresh = 1s;     // re-issue unchanged deadlines (they are relative)
-constexpr auto kStagedDeadlines = 50ms;   // after a far seek, the rest of the window's deadlines
-constexpr auto kResumeEvery = 30s;        // periodic resume data
-constexpr auto kReconnectEvery = 5s;      // --peer endpoints, while no peer is connected
-constexpr size_t kMaxReadsInFlight = 4;   // read_piece requests feeding the ring and the index
+constexpr auto kTick = 250ms;            // the pump re-plans at least this often
+constexpr auto kStatusEvery = 200ms;     // libtorrent status refresh
+constexpr auto kDeadlineRefresh = 1s;    // re-issue unchanged deadlines (they are relative)
+constexpr auto kStagedDeadlines = 50ms;  // after a far seek, the rest of the window's deadlines
+constexpr auto kResumeEvery = 30s;       // periodic resume data
+constexpr auto kReconnectEvery = 5s;     // --peer endpoints, while no peer is connected
+constexpr size_t kMaxReadsInFlight = 4;  // read_piece requests feeding the ring and the index
 constexpr int64_t kMaxTorrentFile = 64ll << 20;  // .torrent and resume files
 const char* const kCleanKey = "cine-clean";
 
@@ -123,7 +122,8 @@ Metadata to_metadata(const lt::torrent_info& ti) {
   lt::file_storage const& files = ti.files();
   for (lt::file_index_t i : files.file_range()) {
     if (files.pad_file_at(i)) continue;
-    m.files.push_back(FileEntry{int(i), files.file_path(i), files.file_size(i), files.file_offset(i)});
+    m.files.push_back(
+        FileEntry{int(i), files.file_path(i), files.file_size(i), files.file_offset(i)});
   }
   for (const lt::announce_entry& t : ti.trackers()) m.trackers.push_back(t.url);
   return m;
@@ -142,8 +142,9 @@ bool parse_endpoint(const std::string& s, lt::tcp::endpoint* ep, std::string* er
     host = s.substr(0, colon);
     port = s.substr(colon + 1);
   }
-  bool const digits = !port.empty() && port.size() <= 5 &&
-                      std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
+  bool const digits =
+      !port.empty() && port.size() <= 5 &&
+      std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (host.empty() || !digits || std::stoi(port) == 0 || std::stoi(port) > 65535) {
     *error = "invalid peer address '" + s + "' (expected HOST:PORT)";
     return false;
@@ -170,10 +171,11 @@ bool parse_endpoint(const std::string& s, lt::tcp::endpoint* ep, std::string* er
 }
 
 bool is_video_name(const std::string& name) {
-  static const char* const exts[] = {".mkv", ".mp4", ".m4v", ".webm", ".avi", ".mov", ".ts",
-                                     ".m2ts", ".wmv", ".flv", ".ogv", ".mpg", ".mpeg"};
+  static const char* const exts[] = {".mkv",  ".mp4", ".m4v", ".webm", ".avi", ".mov", ".ts",
+                                     ".m2ts", ".wmv", ".flv", ".ogv",  ".mpg", ".mpeg"};
   std::string ext = fs::path(name).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return std::tolower(c); });
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
   return std::find(std::begin(exts), std::end(exts), ext) != std::end(exts);
 }
 
@@ -298,11 +300,11 @@ class SessionImpl final : public Session {
   std::string fatal_;
   Metadata meta_;
   std::shared_ptr<const lt::torrent_info> ti_;
-  int selected_ = -1;          // libtorrent file index
-  int selection_gen_ = 0;      // bumped by select_file(): the pump rebuilds its plan
+  int selected_ = -1;      // libtorrent file index
+  int selection_gen_ = 0;  // bumped by select_file(): the pump rebuilds its plan
   std::shared_ptr<StreamState> stream_;
   SwarmStats stats_;
-  PieceBits pieces_view_;      // published copy of bits_ for piece_view()
+  PieceBits pieces_view_;  // published copy of bits_ for piece_view()
   std::set<PieceIndex> critical_view_;
   bool save_requested_ = false;
   bool save_in_flight_ = false;
@@ -324,8 +326,8 @@ class SessionImpl final : public Session {
   std::vector<uint8_t> applied_prios_;
   std::set<PieceIndex> applied_deadlines_;
   PieceIndex applied_head_{-1};
-  bool pending_clean_ = false;   // the save in flight was asked for with nothing left to fetch
-  bool saved_clean_ = false;     // the last file written was marked clean
+  bool pending_clean_ = false;  // the save in flight was asked for with nothing left to fetch
+  bool saved_clean_ = false;    // the last file written was marked clean
 };
 
 template <typename... Args>
@@ -361,8 +363,8 @@ bool SessionImpl::start(std::string* error) {
   lt::ip_filter classes;
   std::uint32_t const global = 1u << static_cast<std::uint32_t>(lt::session::global_peer_class_id);
   classes.add_rule(lt::make_address("0.0.0.0"), lt::make_address("255.255.255.255"), global);
-  classes.add_rule(lt::make_address("::"), lt::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
-                   global);
+  classes.add_rule(lt::make_address("::"),
+                   lt::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), global);
   ses_->set_peer_class_filter(classes);
 
   // Wait for the TCP listen socket (or its failure) before anyone relies on listen_port().
@@ -484,7 +486,8 @@ bool SessionImpl::add(const std::string& source, std::string* error) {
     atp.ti = load_torrent_info(source, error);
     if (!atp.ti) return false;
   }
-  std::string const ih = atp.ti ? info_hash_hex(atp.ti->info_hashes()) : info_hash_hex(atp.info_hashes);
+  std::string const ih =
+      atp.ti ? info_hash_hex(atp.ti->info_hashes()) : info_hash_hex(atp.info_hashes);
 
   std::error_code fec;
   fs::path const save = fs::absolute(cfg_.save_path.empty() ? "." : cfg_.save_path, fec);
@@ -551,7 +554,8 @@ bool SessionImpl::wait_until(const std::function<bool()>& ready,
     bool const stop = should_stop && should_stop();
     lk.lock();
     if (stop) {
-      *error = have_metadata_ ? "interrupted while checking files" : "interrupted while waiting for metadata";
+      *error = have_metadata_ ? "interrupted while checking files"
+                              : "interrupted while waiting for metadata";
       return false;
     }
     changed_.wait_for(lk, 100ms);
@@ -592,7 +596,8 @@ bool SessionImpl::select_file(const std::string& spec, FileEntry* chosen, std::s
     std::vector<const FileEntry*> matches;
     std::string const root = meta_.name + "/";
     for (const FileEntry& f : files) {
-      bool const exact = f.path == spec || (f.path.rfind(root, 0) == 0 && f.path.substr(root.size()) == spec);
+      bool const exact =
+          f.path == spec || (f.path.rfind(root, 0) == 0 && f.path.substr(root.size()) == spec);
       if (exact) {
         matches = {&f};
         break;
@@ -626,7 +631,8 @@ std::unique_ptr<ByteSource> SessionImpl::open_stream() {
   if (selected_ < 0 || !ti_) return nullptr;
   const lt::file_storage& files = ti_->files();
   lt::file_index_t const f(selected_);
-  PieceMap const map(files.file_offset(f), files.file_size(f), files.total_size(), files.piece_length());
+  PieceMap const map(files.file_offset(f), files.file_size(f), files.total_size(),
+                     files.piece_length());
   if (stream_) stream_->ring().fail(EIO);
   stream_ = std::make_shared<StreamState>(map, std::max<int64_t>(cfg_.ring_bytes, 1 << 20),
                                           files.file_path(f), [w = waker_] { w->notify(); });
@@ -640,16 +646,17 @@ PieceView SessionImpl::piece_view() const {
   if (!ti_ || selected_ < 0) return v;
   const lt::file_storage& files = ti_->files();
   lt::file_index_t const f(selected_);
-  PieceMap const map(files.file_offset(f), files.file_size(f), files.total_size(), files.piece_length());
+  PieceMap const map(files.file_offset(f), files.file_size(f), files.total_size(),
+                     files.piece_length());
   PieceSpan const span = map.file_pieces();
   v.first_piece = span.begin.value;
   v.file_offset = map.file_offset();
   v.piece_size = map.piece_size();
   for (PieceIndex p = span.begin; p < span.end; ++p) {
-    v.states += pieces_view_.have(p)            ? 'h'
-                : critical_view_.count(p)       ? 'c'
-                : pieces_view_.requested(p)     ? 'r'
-                                                : '.';
+    v.states += pieces_view_.have(p)        ? 'h'
+                : critical_view_.count(p)   ? 'c'
+                : pieces_view_.requested(p) ? 'r'
+                                            : '.';
   }
   return v;
 }
@@ -759,13 +766,15 @@ void SessionImpl::refresh_status(bool force) {
     if (bits_.size() != ti->num_pieces()) bits_ = PieceBits(ti->num_pieces());
     for (int i = 0; i < bits_.size(); ++i) {
       PieceIndex const p(i);
-      bool const have = status_.pieces.size() == bits_.size() && status_.pieces.get_bit(lt::piece_index_t(i));
+      bool const have =
+          status_.pieces.size() == bits_.size() && status_.pieces.get_bit(lt::piece_index_t(i));
       // A piece_finished alert may be newer than this status: keep what we know.
       if (have) bits_.set_have(p);
       bits_.set_requested(p, false);
     }
     h.get_download_queue(queue);
-    for (const lt::partial_piece_info& q : queue) bits_.set_requested(PieceIndex(int(q.piece_index)));
+    for (const lt::partial_piece_info& q : queue)
+      bits_.set_requested(PieceIndex(int(q.piece_index)));
   }
   bool const checking = status_.state == lt::torrent_status::checking_files ||
                         status_.state == lt::torrent_status::checking_resume_data;
@@ -814,7 +823,8 @@ void SessionImpl::plan_and_fill() {
   if (gen != planned_gen_) {
     const lt::file_storage& files = ti->files();
     lt::file_index_t const f(selected);
-    map_.emplace(files.file_offset(f), files.file_size(f), files.total_size(), files.piece_length());
+    map_.emplace(files.file_offset(f), files.file_size(f), files.total_size(),
+                 files.piece_length());
     picker_ = std::make_unique<Picker>(*map_);
     index_ = std::make_unique<ContainerIndex>(map_->file_size());
     applied_prios_.clear();
@@ -901,11 +911,12 @@ void SessionImpl::apply(const lt::torrent_handle& h, const PiecePlan& plan, cons
   if (cfg_.log) {
     std::string dl;
     for (size_t i = 0; i < plan.deadlines.size() && i < 12; ++i)
-      dl += " " + std::to_string(plan.deadlines[i].piece.value) + "@" + std::to_string(plan.deadlines[i].ms);
+      dl += " " + std::to_string(plan.deadlines[i].piece.value) + "@" +
+            std::to_string(plan.deadlines[i].ms);
     trace("plan: head %lld (piece %d) rate %.0f window [%d,%d) resets %zu%s deadlines %zu:%s",
-          static_cast<long long>(in.read_head), head_piece.value, in.byte_rate, plan.window.begin.value,
-          plan.window.end.value, plan.resets.size(), plan.retargeted ? " (far seek)" : "",
-          plan.deadlines.size(), dl.c_str());
+          static_cast<long long>(in.read_head), head_piece.value, in.byte_rate,
+          plan.window.begin.value, plan.window.end.value, plan.resets.size(),
+          plan.retargeted ? " (far seek)" : "", plan.deadlines.size(), dl.c_str());
   }
   applied_deadlines_ = std::move(applied);
   applied_head_ = head_piece;
@@ -940,7 +951,8 @@ void SessionImpl::fill(const lt::torrent_handle& h, int64_t head) {
 }
 
 void SessionImpl::read_piece(const lt::torrent_handle& h, PieceIndex p) {
-  if (!bits_.have(p) || reads_in_flight_.count(p.value) || reads_in_flight_.size() >= kMaxReadsInFlight)
+  if (!bits_.have(p) || reads_in_flight_.count(p.value) ||
+      reads_in_flight_.size() >= kMaxReadsInFlight)
     return;
   auto const retry = read_retry_at_.find(p.value);
   if (retry != read_retry_at_.end() && Clock::now() < retry->second) return;
@@ -960,7 +972,8 @@ void SessionImpl::on_read_piece(const lt::read_piece_alert& a) {
   ByteRange const fb = map_->file_bytes(p);
   int64_t const piece_file_begin = map_->piece_begin(p) - map_->file_offset();
   if (fb.empty() || fb.end - piece_file_begin > a.size) return;
-  const uint8_t* data = reinterpret_cast<const uint8_t*>(a.buffer.get()) + (fb.begin - piece_file_begin);
+  const uint8_t* data =
+      reinterpret_cast<const uint8_t*>(a.buffer.get()) + (fb.begin - piece_file_begin);
   if (fed_) fed_->ring().write(fb.begin, data, size_t(fb.size()));
   if (index_ && !index_->done()) index_->feed(fb.begin, data, size_t(fb.size()));
 }

@@ -14,14 +14,14 @@
 namespace streaming {
 
 struct SessionConfig {
-  std::string save_path = ".";          // every file Cine writes for this torrent stays below it
-  int listen_port = 0;                  // 0: let the OS choose
+  std::string save_path = ".";  // every file Cine writes for this torrent stays below it
+  int listen_port = 0;          // 0: let the OS choose
   std::string listen_interface = "0.0.0.0";
   bool dht = true, lsd = true, upnp = true, natpmp = true;
-  std::vector<std::string> peers;       // HOST:PORT added directly
-  int max_download = 0;                 // bytes/s, 0 = unlimited; local peers count too
-  int max_upload = 0;                   // bytes/s, 0 = unlimited; local peers count too
-  int64_t ring_bytes = 64ll << 20;      // memory bound of the read window
+  std::vector<std::string> peers;   // HOST:PORT added directly
+  int max_download = 0;             // bytes/s, 0 = unlimited; local peers count too
+  int max_upload = 0;               // bytes/s, 0 = unlimited; local peers count too
+  int64_t ring_bytes = 64ll << 20;  // memory bound of the read window
   // Several peers on one address (allow_multiple_connections_per_ip): a loopback swarm (tests,
   // the demo) is all 127.0.0.1.
   bool allow_loopback_peers = true;
@@ -35,14 +35,14 @@ struct SessionConfig {
 
 struct FileEntry {
   int index = 0;
-  std::string path;     // path inside the torrent, sanitised for display
+  std::string path;  // path inside the torrent, sanitised for display
   int64_t size = 0;
-  int64_t offset = 0;   // byte offset inside the torrent
+  int64_t offset = 0;  // byte offset inside the torrent
 };
 
 struct Metadata {
   std::string name;
-  std::string info_hash;   // lowercase hex: the v1 SHA-1 if present, else the full v2 SHA-256
+  std::string info_hash;  // lowercase hex: the v1 SHA-1 if present, else the full v2 SHA-256
   int piece_size = 0;
   int num_pieces = 0;
   int64_t total_size = 0;
@@ -52,17 +52,17 @@ struct Metadata {
 
 // A snapshot, refreshed about 5 times a second by the session's pump thread.
 struct SwarmStats {
-  int64_t downloaded = 0;       // payload bytes of this run
+  int64_t downloaded = 0;  // payload bytes of this run
   int64_t uploaded = 0;
-  int download_rate = 0;        // payload bytes/s
+  int download_rate = 0;  // payload bytes/s
   int upload_rate = 0;
   int peers = 0;
   int seeds = 0;
-  int pieces_have = 0;          // in the whole torrent
+  int pieces_have = 0;  // in the whole torrent
   int num_pieces = 0;
-  double progress = 0;          // of the wanted files, 0..1
-  int64_t buffered_ahead = 0;   // verified bytes contiguous from the read head
-  bool finished = false;        // all wanted files downloaded
+  double progress = 0;         // of the wanted files, 0..1
+  int64_t buffered_ahead = 0;  // verified bytes contiguous from the read head
+  bool finished = false;       // all wanted files downloaded
 };
 
 // Per-piece view of the selected file for the overlay: one char per piece of the file's span,

@@ -3,7 +3,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <iterator>
-
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/entry.hpp>
@@ -94,8 +93,10 @@ std::string format_metadata(const Metadata& m) {
   std::string s;
   s += "name:       " + m.name + "\n";
   s += "info-hash:  " + m.info_hash + "\n";
-  s += "size:       " + std::to_string(m.total_size) + " bytes (" + human_size(m.total_size) + ")\n";
-  s += "piece size: " + std::to_string(m.piece_size) + " bytes (" + human_size(m.piece_size) + ")\n";
+  s +=
+      "size:       " + std::to_string(m.total_size) + " bytes (" + human_size(m.total_size) + ")\n";
+  s +=
+      "piece size: " + std::to_string(m.piece_size) + " bytes (" + human_size(m.piece_size) + ")\n";
   s += "pieces:     " + std::to_string(m.num_pieces) + "\n";
   s += "files:      " + std::to_string(m.files.size()) + "\n";
   for (const FileEntry& f : m.files) {

@@ -4,9 +4,9 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <condition_variable>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -96,7 +96,8 @@ Swarm::Swarm(const std::string& test, int64_t size, int piece_size, int n, int u
   write_file(dir / ("src/" + file_name), content);
   torrent = dir / "clip.torrent";
   std::string error;
-  REQUIRE_MESSAGE(streaming::make_torrent(dir / ("src/" + file_name), torrent, {}, piece_size, &error), error);
+  REQUIRE_MESSAGE(
+      streaming::make_torrent(dir / ("src/" + file_name), torrent, {}, piece_size, &error), error);
   for (int i = 0; i < n; ++i) {
     std::string const save = dir / ("seed" + std::to_string(i));
     fs::create_directories(save);

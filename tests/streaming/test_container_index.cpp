@@ -65,7 +65,8 @@ struct SparseFile {
         for (const auto& [off, bytes] : chunks) {
           ByteRange const r = w.intersect({off, off + int64_t(bytes.size())});
           if (!r.empty())
-            std::memcpy(buf.data() + (r.begin - w.begin), bytes.data() + (r.begin - off), size_t(r.size()));
+            std::memcpy(buf.data() + (r.begin - w.begin), bytes.data() + (r.begin - off),
+                        size_t(r.size()));
         }
         ci.feed(w.begin, buf.data(), buf.size());
       }
@@ -167,9 +168,11 @@ TEST_CASE("container index: MPEG-TS has no index but its tail is wanted") {
 TEST_CASE("container index: AVI idx1") {
   std::string const avi = std::string(STREAMING_TEST_DIR) + "/clip.avi";
   if (!fs::exists(avi)) {
-    std::string const cmd = std::string(CINE_FFMPEG) +
-                            " -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=160x120:rate=25"
-                            " -f lavfi -i sine -t 3 -c:v mpeg4 -c:a pcm_s16le '" + avi + "'";
+    std::string const cmd =
+        std::string(CINE_FFMPEG) +
+        " -hide_banner -loglevel error -y -f lavfi -i testsrc2=size=160x120:rate=25"
+        " -f lavfi -i sine -t 3 -c:v mpeg4 -c:a pcm_s16le '" +
+        avi + "'";
     REQUIRE(std::system(cmd.c_str()) == 0);
   }
   std::vector<uint8_t> const f = slurp(avi);
@@ -216,8 +219,9 @@ TEST_CASE("container index: Matroska with unknown-size Segment and a second Seek
   // EBML header (empty body), Segment of unknown size, SeekHead -> second SeekHead -> Cues.
   SparseFile sf;
   std::vector<uint8_t> b;
-  put_bytes(b, {0x1A, 0x45, 0xDF, 0xA3, 0x80});              // EBML, size 0
-  put_bytes(b, {0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF});  // Segment
+  put_bytes(b, {0x1A, 0x45, 0xDF, 0xA3, 0x80});  // EBML, size 0
+  put_bytes(b,
+            {0x18, 0x53, 0x80, 0x67, 0x01, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF});  // Segment
   int64_t const segment = int64_t(b.size());
   int64_t const second_head = 0x100000, cues = 0x200000;  // relative to the segment
   // SeekHead { Seek { SeekID = SeekHead, SeekPosition = second_head } }

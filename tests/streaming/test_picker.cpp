@@ -72,8 +72,8 @@ TEST_CASE("picker: window size adapts to byte rate and download rate") {
   CHECK(picker.window_bytes(100, 200) == 2000);    // twice as fast: 20 s
   CHECK(picker.window_bytes(100, 10000) == 3000);  // capped at 30 s
   CHECK(picker.window_bytes(1000, 0) == 10000);
-  CHECK(picker.window_bytes(1, 0) == 400);         // at least min_window_pieces pieces
-  CHECK(picker.window_bytes(0, 0) == 1000);        // unknown rate: the assumed one
+  CHECK(picker.window_bytes(1, 0) == 400);   // at least min_window_pieces pieces
+  CHECK(picker.window_bytes(0, 0) == 1000);  // unknown rate: the assumed one
 }
 
 TEST_CASE("picker: header and index ranges come first with tight deadlines") {
@@ -182,13 +182,13 @@ TEST_CASE("picker: priorities rise towards the read head") {
   Picker picker(PieceMap(0, 3000, 3000, 100), config());
   PickerInput in;
   in.read_head = 0;
-  in.byte_rate = 100;   // a piece a second: 10 s window, the next 2 s "soon"
+  in.byte_rate = 100;  // a piece a second: 10 s window, the next 2 s "soon"
   PieceBits st = PieceBits::from_string("h.............................");
   PiecePlan plan = picker.plan(in, st);
   // 0 have; 1, 2 the next two missing (top; also all that is due within 2 s), then the rest of
   // the window (0-9) and as much after it (10-19), then the rest.
   CHECK(priority_string(plan) == "577" + std::string(17, '5') + std::string(10, '4'));
-  in.byte_rate = 400;   // four pieces a second: pieces 3-8 (up to 2 s away) are "soon"
+  in.byte_rate = 400;  // four pieces a second: pieces 3-8 (up to 2 s away) are "soon"
   plan = picker.plan(in, st);
   CHECK(priority_string(plan).substr(0, 12) == "577666666555");
 }
@@ -209,7 +209,7 @@ TEST_CASE("picker: reading the container index is a peek, not a seek") {
   CHECK(plan.window == PieceSpan{PieceIndex(0), PieceIndex(10)});
   CHECK(deadline_of(plan, 29) == 0);  // ...and waits for this piece first
   CHECK(deadline_of(plan, 28) == 20);
-  in.read_head = 40;    // ...and comes back to the media data
+  in.read_head = 40;  // ...and comes back to the media data
   plan = picker.plan(in, st);
   CHECK_FALSE(plan.retargeted);
   CHECK(plan.resets.empty());
@@ -268,11 +268,11 @@ TEST_CASE("picker: a window that shrinks gives back what it no longer covers") {
   PieceBits st(30);
   PickerInput in;
   in.read_head = 0;
-  in.byte_rate = 0;         // unknown: the assumed 100 B/s, a 10-piece window
-  in.download_rate = 300;   // three times the rate: a 30 s window
+  in.byte_rate = 0;        // unknown: the assumed 100 B/s, a 10-piece window
+  in.download_rate = 300;  // three times the rate: a 30 s window
   PiecePlan plan = picker.plan(in, st);
   CHECK(plan.window == PieceSpan{PieceIndex(0), PieceIndex(30)});
-  in.download_rate = 0;     // 10 s: pieces 0..9
+  in.download_rate = 0;  // 10 s: pieces 0..9
   plan = picker.plan(in, st);
   CHECK_FALSE(plan.retargeted);
   CHECK(plan.resets.size() == 20);

@@ -31,7 +31,7 @@ TEST_CASE("piece map: a file in the middle of a multi-file torrent") {
   CHECK(m.num_pieces() == 20);
   CHECK(m.file_pieces() == PieceSpan{PieceIndex(2), PieceIndex(13)});
   CHECK(m.piece_at(0) == PieceIndex(2));
-  CHECK(m.file_bytes(PieceIndex(2)) == ByteRange{0, 50});      // shares piece 2 with file 0
+  CHECK(m.file_bytes(PieceIndex(2)) == ByteRange{0, 50});  // shares piece 2 with file 0
   CHECK(m.file_bytes(PieceIndex(3)) == ByteRange{50, 150});
   CHECK(m.file_bytes(PieceIndex(12)) == ByteRange{950, 1000});  // shares piece 12 with file 2
   CHECK(m.file_bytes(PieceIndex(1)).empty());

@@ -52,11 +52,11 @@ TEST_CASE("ring buffer: a blocked read is released by the arrival of its bytes")
   auto start = Clock::now();
   std::thread reader([&] { got = r.read(500, buf, sizeof buf); });
   std::this_thread::sleep_for(100ms);
-  CHECK(got.load() == -1000);      // still blocked
-  write_range(r, 0, 400);          // not its bytes
+  CHECK(got.load() == -1000);  // still blocked
+  write_range(r, 0, 400);      // not its bytes
   std::this_thread::sleep_for(50ms);
   CHECK(got.load() == -1000);
-  write_range(r, 480, 100);        // covers 500
+  write_range(r, 480, 100);  // covers 500
   reader.join();
   CHECK(got.load() == 64);
   CHECK(std::vector<uint8_t>(buf, buf + 64) == pattern(500, 64));

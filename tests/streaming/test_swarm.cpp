@@ -36,7 +36,8 @@ std::unique_ptr<streaming::ByteSource> open_largest(Session& s) {
 TEST_CASE("swarm: a leecher streams the whole file from three limited seeders, byte-identical") {
   Swarm sw("whole", 6 << 20, 32 << 10, 3, 1 << 20);
   swarm::TempDir leech("whole-leech");
-  auto s = swarm::start_session(swarm::loopback_config(leech.path(), 0, sw.seeder_peers()), sw.torrent);
+  auto s =
+      swarm::start_session(swarm::loopback_config(leech.path(), 0, sw.seeder_peers()), sw.torrent);
   auto stream = open_largest(*s);
   CHECK(stream->size() == int64_t(sw.content.size()));
   std::vector<uint8_t> got;
@@ -56,7 +57,8 @@ TEST_CASE("swarm: a leecher streams the whole file from three limited seeders, b
 TEST_CASE("swarm: a read at 70% completes before 70% of the file is downloaded") {
   Swarm sw("far", 8 << 20, 32 << 10, 2, 256 << 10);  // ~16 s for the whole file
   swarm::TempDir leech("far-leech");
-  auto s = swarm::start_session(swarm::loopback_config(leech.path(), 0, sw.seeder_peers()), sw.torrent);
+  auto s =
+      swarm::start_session(swarm::loopback_config(leech.path(), 0, sw.seeder_peers()), sw.torrent);
   auto stream = open_largest(*s);
   stream->set_byte_rate(64 << 10);
   int64_t const at = stream->size() * 7 / 10;
@@ -68,9 +70,10 @@ TEST_CASE("swarm: a read at 70% completes before 70% of the file is downloaded")
   // count a little more than the read needed, which only makes the checks stricter).
   std::this_thread::sleep_for(300ms);
   streaming::SwarmStats const st = s->stats();
-  MESSAGE("read at 70% after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
-                               << " ms, " << st.downloaded << " bytes downloaded, " << st.pieces_have
-                               << " pieces");
+  MESSAGE(
+      "read at 70% after " << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+                           << " ms, " << st.downloaded << " bytes downloaded, " << st.pieces_have
+                           << " pieces");
   CHECK(std::equal(got.begin(), got.end(), sw.content.begin() + at));
   CHECK(st.pieces_have < st.num_pieces * 7 / 10);
   CHECK(st.downloaded < int64_t(sw.content.size()) * 7 / 10);
@@ -109,7 +112,8 @@ TEST_CASE("swarm: resume data - a restart re-downloads nothing verified") {
   REQUIRE(streaming::load_torrent_metadata(sw.torrent, &md, &error));
   int had = 0;
   {
-    auto a = swarm::start_session(swarm::loopback_config(leech.path(), 0, sw.seeder_peers()), sw.torrent);
+    auto a = swarm::start_session(swarm::loopback_config(leech.path(), 0, sw.seeder_peers()),
+                                  sw.torrent);
     auto stream = open_largest(*a);
     std::vector<uint8_t> got;
     REQUIRE(swarm::read_range(*stream, 0, stream->size() / 4, &got));
@@ -122,7 +126,8 @@ TEST_CASE("swarm: resume data - a restart re-downloads nothing verified") {
   REQUIRE(had >= md.num_pieces / 4);
   REQUIRE(had < md.num_pieces);  // a partial download
   {
-    auto b = swarm::start_session(swarm::loopback_config(leech.path(), 0, sw.seeder_peers()), sw.torrent);
+    auto b = swarm::start_session(swarm::loopback_config(leech.path(), 0, sw.seeder_peers()),
+                                  sw.torrent);
     REQUIRE(b->wait_checked({}, &error));
     CHECK(b->stats().pieces_have >= had);
     auto stream = open_largest(*b);
@@ -131,13 +136,15 @@ TEST_CASE("swarm: resume data - a restart re-downloads nothing verified") {
     CHECK(got == sw.content);
     CHECK(swarm::wait_for([&] { return b->finished(); }, 30s));
     int64_t const missing = int64_t(md.num_pieces - had) * md.piece_size;
-    MESSAGE("second run downloaded " << b->stats().downloaded << " bytes; " << missing << " were missing");
+    MESSAGE("second run downloaded " << b->stats().downloaded << " bytes; " << missing
+                                     << " were missing");
     CHECK(b->stats().downloaded <= missing + 4 * md.piece_size);  // endgame duplicates at most
   }
   // Complete now: a third run has everything without any peer.
   auto c = swarm::start_session(swarm::loopback_config(leech.path()), sw.torrent);
   REQUIRE(c->wait_checked({}, &error));
-  CHECK_MESSAGE(c->finished(), "pieces " << c->stats().pieces_have << " progress " << c->stats().progress);
+  CHECK_MESSAGE(c->finished(),
+                "pieces " << c->stats().pieces_have << " progress " << c->stats().progress);
   auto stream = open_largest(*c);
   std::vector<uint8_t> got;
   REQUIRE(swarm::read_range(*stream, 0, stream->size(), &got, 20s));
@@ -191,14 +198,16 @@ TEST_CASE("swarm: after kill -9 the next run keeps every verified piece") {
 TEST_CASE("swarm: a second leecher gets its pieces from the first one (seeding)") {
   Swarm sw("seeding", 3 << 20, 32 << 10, 2, 0);
   swarm::TempDir d1("seeding-l1"), d2("seeding-l2");
-  auto l1 = swarm::start_session(swarm::loopback_config(d1.path(), 0, sw.seeder_peers()), sw.torrent);
+  auto l1 =
+      swarm::start_session(swarm::loopback_config(d1.path(), 0, sw.seeder_peers()), sw.torrent);
   {
     std::string error;
     REQUIRE(l1->wait_checked({}, &error));
   }
   REQUIRE(swarm::wait_for([&] { return l1->finished(); }, 60s));
   sw.seeders.clear();  // only the first leecher is left
-  auto l2 = swarm::start_session(swarm::loopback_config(d2.path(), 0, {sw.peer_of(*l1)}), sw.torrent);
+  auto l2 =
+      swarm::start_session(swarm::loopback_config(d2.path(), 0, {sw.peer_of(*l1)}), sw.torrent);
   auto stream = open_largest(*l2);
   std::vector<uint8_t> got;
   REQUIRE(swarm::read_range(*stream, 0, stream->size(), &got));
