@@ -344,6 +344,20 @@ bool make_dirs(const std::string& path, std::string* error) {
   return true;
 }
 
+streaming::SessionConfig session_config(const Options& o) {
+  streaming::SessionConfig cfg;
+  cfg.listen_port = o.listen_port;
+  cfg.listen_interface = o.interface;
+  cfg.dht = o.dht;
+  cfg.lsd = o.lsd;
+  cfg.upnp = o.upnp;
+  cfg.natpmp = o.natpmp;
+  cfg.peers = o.peers;
+  cfg.max_download = static_cast<int>(o.max_download);
+  cfg.max_upload = static_cast<int>(o.max_upload);
+  return cfg;
+}
+
 void install_signal_handlers() {
   struct sigaction sa {};
   sa.sa_handler = on_signal;
@@ -424,22 +438,13 @@ int play_once(const Options& o) {
   }
 
   // --- torrent or magnet ---
-  streaming::SessionConfig cfg;
+  streaming::SessionConfig cfg = session_config(o);
   cfg.save_path = o.save_path.empty() ? default_save_path() : o.save_path;
   if (!make_dirs(cfg.save_path, &error)) {
     log.emit("error", {{"message", error}});
     print_error(error);
     return finish(1);
   }
-  cfg.listen_port = o.listen_port;
-  cfg.listen_interface = o.interface;
-  cfg.dht = o.dht;
-  cfg.lsd = o.lsd;
-  cfg.upnp = o.upnp;
-  cfg.natpmp = o.natpmp;
-  cfg.peers = o.peers;
-  cfg.max_download = static_cast<int>(o.max_download);
-  cfg.max_upload = static_cast<int>(o.max_upload);
   auto session = streaming::Session::create(cfg, &error);
   if (!session) {
     log.emit("error", {{"message", error}});

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "src/cli.h"
+#include "streaming/session.h"
 
 namespace cine {
 
@@ -15,6 +16,10 @@ int run_demo(const Options& opts);
 // SIGINT/SIGTERM set a flag that long-running commands poll.
 void install_signal_handlers();
 bool quit_requested();
+
+// The session settings the CLI options give (listen address, discovery, peers, rate limits);
+// the save path is left to the caller.
+streaming::SessionConfig session_config(const Options& opts);
 
 // The download folder when --save-path is not given: $XDG_DOWNLOAD_DIR or ~/Downloads/cine.
 std::string default_save_path();

@@ -72,21 +72,12 @@ std::string base_name(const std::string& p) { return p.substr(p.find_last_of('/'
 
 int run_serve(const Options& o) {
   std::string error;
-  streaming::SessionConfig cfg;
+  streaming::SessionConfig cfg = session_config(o);
   cfg.save_path = o.save_path.empty() ? default_save_path() : o.save_path;
   if (!make_dirs(cfg.save_path, &error)) {
     print_error(error);
     return 1;
   }
-  cfg.listen_port = o.listen_port;
-  cfg.listen_interface = o.interface;
-  cfg.dht = o.dht;
-  cfg.lsd = o.lsd;
-  cfg.upnp = o.upnp;
-  cfg.natpmp = o.natpmp;
-  cfg.peers = o.peers;
-  cfg.max_download = static_cast<int>(o.max_download);
-  cfg.max_upload = static_cast<int>(o.max_upload);
   auto session = streaming::Session::create(cfg, &error);
   if (!session || !session->add(o.source, &error)) {
     print_error(error);

@@ -19,18 +19,10 @@ int fail(const std::string& message) {
   return 1;
 }
 
-streaming::SessionConfig session_config(const Options& o) {
-  streaming::SessionConfig cfg;
+// The play settings, plus the current folder as default save path and -v's session trace.
+streaming::SessionConfig tool_config(const Options& o) {
+  streaming::SessionConfig cfg = session_config(o);
   cfg.save_path = o.save_path.empty() ? "." : o.save_path;
-  cfg.listen_port = o.listen_port;
-  cfg.listen_interface = o.interface;
-  cfg.dht = o.dht;
-  cfg.lsd = o.lsd;
-  cfg.upnp = o.upnp;
-  cfg.natpmp = o.natpmp;
-  cfg.peers = o.peers;
-  cfg.max_download = static_cast<int>(o.max_download);
-  cfg.max_upload = static_cast<int>(o.max_upload);
   if (o.verbose > 0) {
     cfg.log = [](const std::string& line) {
       std::fprintf(stderr, "cine: torrent: %s\n", line.c_str());
@@ -56,7 +48,7 @@ int run_info(const Options& o) {
     return 0;
   }
   // A magnet with --peer: fetch the metadata from those peers (nothing else is downloaded).
-  streaming::SessionConfig cfg = session_config(o);
+  streaming::SessionConfig cfg = tool_config(o);
   cfg.metadata_only = true;
   auto session = streaming::Session::create(cfg, &error);
   if (!session) return fail(error);
@@ -91,7 +83,7 @@ int run_create(const Options& o) {
 
 int run_seed(const Options& o) {
   std::string error;
-  streaming::SessionConfig cfg = session_config(o);
+  streaming::SessionConfig cfg = tool_config(o);
   std::error_code ec;
   if (!std::filesystem::is_directory(cfg.save_path, ec))
     return fail("--save-path " + cfg.save_path +
