@@ -366,8 +366,18 @@ void ContainerIndex::run() {
   // The first request asks for the whole default header at once: format probing and most
   // header walks are satisfied by that one read.
   const uint8_t* p = nullptr;
-  if (!get(0, size_t(header_.end), &p)) return;
+  if (get(0, size_t(header_.end), &p)) {
+    Parse(*this).run();
+    return;
+  }
+  // Most containers tell their layout in the first KiB: parse whatever prefix is there (the
+  // first piece) instead of waiting for all of it, so a moov at the end is asked for at once.
+  // The rest of the default header stays wanted only while the format is unknown.
+  if (cache_.empty() || cache_.begin()->first != 0) return;
+  std::vector<ByteRange> const first = wanted_;
+  wanted_.clear();
   Parse(*this).run();
+  if (format_ == ContainerFormat::unknown) wanted_ = first;
 }
 
 std::vector<ByteRange> ContainerIndex::urgent() const {
