@@ -39,7 +39,9 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   };
 
   int64_t const read_head = std::clamp<int64_t>(in.read_head, 0, map_.file_size());
-  bool const peek = std::any_of(in.side_reads.begin(), in.side_reads.end(),
+  // (A read at the very end is the demuxer probing for EOF, e.g. after a moov at the end.)
+  bool const peek = (planned_ && read_head >= map_.file_size()) ||
+                    std::any_of(in.side_reads.begin(), in.side_reads.end(),
                                 [&](ByteRange r) { return r.contains(read_head); });
   if (!peek) playback_ = read_head;
   int64_t const head = playback_;
@@ -57,61 +59,115 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     readahead_end = std::max(window.end, map_.pieces_for({head, head + 2 * wbytes}).end);
   }
   out.window = window;
-  out.retargeted = planned_ && !at_end && !prev_window_.contains(head_piece);
+  // A seek, as opposed to reading on (which never passes a missing piece): the head went back
+  // onto a missing piece, or forward over a piece in flight (its requests are now useless and
+  // would hold up the new head's at the peers) or over more missing media than a small seek.
+  if (planned_ && !at_end) {
+    PieceIndex const old = prev_head_;
+    if (head_piece < old) {
+      out.retargeted = !st.have(head_piece);
+    } else {
+      int64_t skipped = 0;
+      bool skipped_in_flight = false;
+      for (PieceIndex p = std::max(old, file.begin); p < head_piece; ++p) {
+        if (st.have(p)) continue;
+        skipped += map_.file_bytes(p).size();
+        skipped_in_flight = skipped_in_flight || st.requested(p);
+      }
+      out.retargeted = skipped_in_flight || double(skipped) > cfg_.small_seek_seconds * rate;
+    }
+  }
 
   // Everything of the file stays wanted, so the download (and later the seeding) goes on; the
-  // tiers only order it: the window and as much after it, then the rest, then what was played.
+  // tiers only order it: the window, as much after it, the rest, then what was played.
   for (PieceIndex p = file.begin; p < file.end; ++p) {
     if (p < head_piece)
       set_prio(p, Priority::behind);
-    else if (p < readahead_end)
+    else if (p < window.end)
       set_prio(p, Priority::window);
+    else if (p < readahead_end)
+      set_prio(p, Priority::readahead);
     else
       set_prio(p, Priority::ahead);
   }
 
-  std::map<PieceIndex, int> deadlines;
-  auto add_deadline = [&](PieceIndex p, int ms, Priority prio) {
-    if (out.priorities[size_t(p.value)] < uint8_t(prio)) set_prio(p, prio);
-    auto [it, inserted] = deadlines.emplace(p, ms);
-    if (!inserted) it->second = std::min(it->second, ms);
+  // The missing pieces in the order the reader will want them, each with its deadline: what a
+  // peek waits for, the urgent ranges, the window (with the likely ranges after its first
+  // seconds), and enough past the window to keep the critical set from running dry.
+  std::vector<Deadline> seq;
+  std::set<PieceIndex> in_seq;
+  auto push = [&](PieceIndex p, int ms) {
+    if (st.have(p) || !in_seq.insert(p).second) return false;
+    seq.push_back({p, ms});
+    return true;
   };
-
   int urgent_rank = 0;
-  auto add_ranges = [&](const std::vector<ByteRange>& ranges, Priority prio) {
+  auto push_ranges = [&](const std::vector<ByteRange>& ranges) {
     for (ByteRange r : ranges) {
       PieceSpan const span = map_.pieces_for(r);
       for (PieceIndex p = span.begin; p < span.end; ++p) {
-        if (!st.have(p) && !deadlines.count(p))
-          add_deadline(p, cfg_.urgent_step_ms * urgent_rank++, prio);
+        if (push(p, cfg_.urgent_step_ms * urgent_rank)) ++urgent_rank;
       }
     }
   };
   // A peek still blocks the reader until its bytes are there: what it reads comes first.
-  if (peek && read_head < map_.file_size()) add_ranges({{read_head, read_head + 1}}, Priority::top);
-  add_ranges(in.urgent, Priority::top);
-  add_ranges(in.likely, Priority::top);
+  if (peek && read_head < map_.file_size()) push_ranges({{read_head, read_head + 1}});
+  push_ranges(in.urgent);
+  size_t const urgent_count = seq.size();
 
   // Ahead of the head, deadlines follow real playback time: when the reader will get there.
   auto lead_ms = [&](PieceIndex p) {
     int64_t const ahead = map_.file_bytes(p).begin - head;
     return ahead <= 0 ? 0 : int(std::min(double(INT_MAX / 2), double(ahead) / rate * 1000.0));
   };
+  bool likely_done = in.likely.empty();
+  auto push_likely = [&](int ms) {
+    if (likely_done) return;
+    likely_done = true;
+    int k = 0;
+    for (ByteRange r : in.likely) {
+      PieceSpan const span = map_.pieces_for(r);
+      for (PieceIndex p = span.begin; p < span.end; ++p) {
+        if (push(p, ms + cfg_.urgent_step_ms * k)) ++k;
+      }
+    }
+  };
   int missing_ahead = 0;
-  auto add_ahead = [&](PieceIndex p) {
+  auto push_ahead = [&](PieceIndex p) {
     int const ms = lead_ms(p);
-    Priority const prio = missing_ahead < cfg_.top_pieces ? Priority::top
-                          : ms <= cfg_.soon_ms            ? Priority::soon
-                                                          : Priority::window;
-    add_deadline(p, ms, prio);
-    ++missing_ahead;
+    if (ms > cfg_.likely_after_ms && missing_ahead >= cfg_.tier_pieces[0]) push_likely(ms);
+    if (push(p, ms)) ++missing_ahead;
   };
   for (PieceIndex p = window.begin; p < window.end; ++p) {
-    if (!st.have(p)) add_ahead(p);
+    if (!st.have(p)) push_ahead(p);
   }
   for (PieceIndex p = window.end;
        !at_end && p < file.end && missing_ahead < cfg_.min_critical_pieces; ++p) {
-    if (!st.have(p)) add_ahead(p);
+    if (!st.have(p)) push_ahead(p);
+  }
+  push_likely(seq.empty() ? 0 : seq.back().ms + cfg_.urgent_step_ms);
+
+  // Tiers by rank among the pieces still to be requested: one in flight keeps the tier of the
+  // next one to request, so it is not passed by later pieces while its blocks are incomplete.
+  std::map<PieceIndex, int> deadlines;
+  int rank = 0;
+  std::set<PieceIndex> urgent;
+  int const t0 = cfg_.tier_pieces[0], t1 = t0 + cfg_.tier_pieces[1], t2 = t1 + cfg_.tier_pieces[2];
+  for (size_t i = 0; i < seq.size(); ++i) {
+    const Deadline& d = seq[i];
+    Priority const tier = rank < t0   ? Priority::top
+                          : rank < t1 ? Priority::soon
+                          : rank < t2 ? Priority::near
+                                      : Priority::window;
+    if (!st.requested(d.piece)) {
+      ++rank;
+      // Newly urgent (not a header piece moving up as the one before it went out).
+      if (planned_ && tier == Priority::top && i < urgent_count && !urgent_.count(d.piece))
+        out.preempt = true;
+    }
+    if (i < urgent_count) urgent.insert(d.piece);
+    if (out.priorities[size_t(d.piece.value)] < uint8_t(tier)) set_prio(d.piece, tier);
+    deadlines.emplace(d.piece, d.ms);
   }
 
   std::set<PieceIndex> next;
@@ -126,9 +182,10 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   // reader may come back for them); what is ahead of the head but no longer in the window (it
   // shrank, e.g. once the real byte rate is known) goes back to its tier. Verified pieces
   // already left libtorrent's list by themselves.
+  bool const reset_all = out.retargeted || out.preempt;
   for (PieceIndex p : critical_) {
-    if (st.have(p) || (!out.retargeted && next.count(p))) continue;
-    if (out.retargeted || p >= head_piece) {
+    if (st.have(p) || (!reset_all && next.count(p))) continue;
+    if (reset_all || p >= head_piece) {
       out.resets.push_back(p);
     } else {
       next.insert(p);
@@ -139,7 +196,8 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
                    [](const Deadline& a, const Deadline& b) { return a.ms < b.ms; });
 
   critical_ = std::move(next);
-  prev_window_ = window;
+  urgent_ = std::move(urgent);
+  prev_head_ = head_piece;
   planned_ = true;
   return out;
 }
@@ -149,12 +207,13 @@ PiecePlan Picker::release(const PieceStates& st) {
   out.priorities.assign(size_t(map_.num_pieces()), uint8_t(Priority::skip));
   PieceSpan const file = map_.file_pieces();
   for (PieceIndex p = file.begin; p < file.end; ++p)
-    out.priorities[size_t(p.value)] = uint8_t(Priority::ahead);
+    out.priorities[size_t(p.value)] = uint8_t(Priority::window);
   for (PieceIndex p : critical_) {
     if (!st.have(p)) out.resets.push_back(p);
   }
   critical_.clear();
-  prev_window_ = {};
+  urgent_.clear();
+  prev_head_ = PieceIndex(0);
   playback_ = 0;
   planned_ = false;
   return out;

@@ -46,11 +46,22 @@ class PieceBits : public PieceStates {
   std::vector<bool> requested_;
 };
 
-// libtorrent's piece priorities, 0 (skip) .. 7 (top); the tiers the picker uses. Inside a
-// priority libtorrent's ordinary picker goes rarest-first (random among equals), so the tiers
-// are what makes it take the nearest pieces first while it fills the peers' request queues next
-// to the deadline requests.
-enum class Priority : uint8_t { skip = 0, behind = 1, ahead = 4, window = 5, soon = 6, top = 7 };
+// libtorrent's piece priorities, 0 (skip) .. 7 (top), and the tiers the picker uses. libtorrent
+// requests blocks strictly by priority (among pieces every peer has), but at random inside a
+// priority, and its deadline requests go out only once a second: so the order in which the
+// stream needs its pieces is expressed in the tiers. The next pieces needed get the top tiers,
+// a few each, so a random pick inside one costs little; the rest of the window, the read-ahead
+// and the rest of the file follow in lower ones.
+enum class Priority : uint8_t {
+  skip = 0,
+  behind = 1,     // already played past: wanted (seeding), last
+  ahead = 2,      // the rest of the file ahead of the read-ahead
+  readahead = 3,  // as much again after the window
+  window = 4,     // the rest of the playback window (also: a plain download, see release())
+  near = 5,       // the next tier_pieces[2] pieces needed
+  soon = 6,       // the next tier_pieces[1]
+  top = 7,        // the next tier_pieces[0]
+};
 
 struct PickerConfig {
   // Media byte rate assumed until the player gives the container's (8 Mbit/s).
@@ -66,11 +77,16 @@ struct PickerConfig {
   int min_critical_pieces = 4;
   // Header and index pieces get deadlines 0, step, 2*step, ... in the order they were given.
   int urgent_step_ms = 10;
-  // Tiers: 7 for the header, the index (and its guess) and the next top_pieces missing pieces
-  // at the head, 6 for what is due within soon_ms, 5 for the rest of the window and as much
-  // again after it.
-  int top_pieces = 2;
-  int soon_ms = 2000;
+  // How many of the next needed pieces not yet requested go in the top, soon and near tiers.
+  // Pieces already in flight keep the tier of the next one to request.
+  int tier_pieces[3] = {1, 2, 4};
+  // The likely ranges (an index guess, an index only seeking needs) are fetched after the
+  // pieces of the window due within this much playback (and after the first tier).
+  int likely_after_ms = 2000;
+  // A forward move of the head over at most this much missing media (at the byte rate) is a
+  // small seek: the deadlines and requests in flight stay. Farther, or back onto missing data,
+  // every old deadline is reset so that libtorrent cancels what was queued for the old place.
+  double small_seek_seconds = 5;
 };
 
 struct PickerInput {
@@ -78,10 +94,12 @@ struct PickerInput {
   double byte_rate = 0;      // media bytes per second of playback; <= 0: unknown
   double download_rate = 0;  // payload bytes/s; <= 0: unknown
   // File-relative ranges needed before playback can go on, most urgent first: the header,
-  // the container index (moov, Cues, idx1), the player's prefetch hints.
+  // the container index when the demuxer reads it on open (MP4 moov, AVI idx1), the player's
+  // prefetch hints.
   std::vector<ByteRange> urgent;
-  // Ranges probably needed right after the urgent ones (a guess at where the index is): top
-  // priority too, so they are asked for at once, with deadlines after the urgent ones.
+  // Ranges probably needed soon but not before the first frame: a guess at where the index is
+  // (before the header told), an index the demuxer only reads to seek (Matroska Cues). They
+  // come after the first seconds of the window.
   std::vector<ByteRange> likely;
   // Ranges the reader only visits to parse them (the container index, a transport stream's
   // tail): a read head inside one is a peek, not a new playback position, so the window stays
@@ -102,7 +120,11 @@ struct PiecePlan {
   std::vector<Deadline> deadlines;  // set_piece_deadline, missing pieces only, sorted by ms
   std::vector<PieceIndex> resets;   // reset_piece_deadline: apply before the deadlines
   PieceSpan window;                 // pieces spanned by the playback window
-  bool retargeted = false;          // the head left the previous window (a seek far away)
+  bool retargeted = false;          // a seek: back onto missing data, or far ahead (see config)
+  // A header or index piece (or what a peek waits for) became needed first and nobody asked
+  // for it yet, e.g. a moov found at the end while the peers' queues hold the window: like a
+  // far seek, every old deadline is reset so libtorrent cancels the queued requests.
+  bool preempt = false;
 };
 
 // Which thread: the session's pump thread owns its Picker; tests drive one directly.
@@ -134,7 +156,8 @@ class Picker {
   PieceMap map_;
   PickerConfig cfg_;
   std::set<PieceIndex> critical_;
-  PieceSpan prev_window_;
+  std::set<PieceIndex> urgent_;  // the missing urgent (and peeked) pieces of the last plan
+  PieceIndex prev_head_{0};  // the playback head's piece at the last plan
   int64_t playback_ = 0;  // the last read head outside the side reads
   bool planned_ = false;
 };

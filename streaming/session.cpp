@@ -187,9 +187,11 @@ std::string listen_string(const SessionConfig& cfg) {
 
 lt::settings_pack make_settings(const SessionConfig& cfg) {
   lt::settings_pack sp;
-  sp.set_int(lt::settings_pack::alert_mask, lt::alert_category::error | lt::alert_category::status |
-                                                lt::alert_category::storage |
-                                                lt::alert_category::piece_progress);
+  lt::alert_category_t mask = lt::alert_category::error | lt::alert_category::status |
+                              lt::alert_category::storage | lt::alert_category::piece_progress;
+  // -v: peers coming and going too.
+  if (cfg.log) mask |= lt::alert_category::connect | lt::alert_category::peer;
+  sp.set_int(lt::settings_pack::alert_mask, mask);
   sp.set_int(lt::settings_pack::alert_queue_size, 10000);
   sp.set_str(lt::settings_pack::listen_interfaces, listen_string(cfg));
   // An explicit --listen port that is taken is an error, not a silent move elsewhere.
@@ -214,6 +216,10 @@ lt::settings_pack make_settings(const SessionConfig& cfg) {
   // connection (handshake, unchoke, first block) waits for it: 100 ms instead of 500 ms makes
   // the first bytes of a limited peer arrive in a fraction of a second.
   sp.set_int(lt::settings_pack::tick_interval, 100);
+  // Requests queued at a peer are served in order, so a piece the reader needs now waits
+  // behind them: keep about a second's worth per peer (libtorrent's default is three), still
+  // many round trips' worth on any real link.
+  sp.set_int(lt::settings_pack::request_queue_time, 1);
   return sp;
 }
 
@@ -319,6 +325,7 @@ class SessionImpl final : public Session {
   std::optional<PieceMap> map_;
   std::unique_ptr<Picker> picker_;
   std::unique_ptr<ContainerIndex> index_;
+  bool matroska_name_ = false;  // the selected file is named .mkv/.webm/.mka
   std::shared_ptr<StreamState> fed_;  // the open stream the pump plans for and feeds
   bool released_ = false;             // its stream closed: deadlines cleared, plain download
   std::set<int> reads_in_flight_;
@@ -733,6 +740,12 @@ void SessionImpl::handle_alert(lt::alert* a) {
     save_in_flight_ = false;
     ++saves_done_;
     changed_.notify_all();
+  } else if (cfg_.log && (lt::alert_cast<lt::peer_connect_alert>(a) ||
+                          lt::alert_cast<lt::peer_disconnected_alert>(a) ||
+                          lt::alert_cast<lt::peer_error_alert>(a) ||
+                          lt::alert_cast<lt::incoming_connection_alert>(a) ||
+                          lt::alert_cast<lt::peer_blocked_alert>(a))) {
+    trace("%s", a->message().c_str());
   } else if (auto* e = lt::alert_cast<lt::file_error_alert>(a)) {
     fail(std::string("file error on ") + e->filename() + ": " + e->error.message());
   } else if (auto* t = lt::alert_cast<lt::torrent_error_alert>(a)) {
@@ -827,6 +840,10 @@ void SessionImpl::plan_and_fill() {
                  files.piece_length());
     picker_ = std::make_unique<Picker>(*map_);
     index_ = std::make_unique<ContainerIndex>(map_->file_size());
+    std::string ext = fs::path(files.file_name(f).to_string()).extension().string();
+    std::transform(ext.begin(), ext.end(), ext.begin(),
+                   [](unsigned char c) { return std::tolower(c); });
+    matroska_name_ = ext == ".mkv" || ext == ".webm" || ext == ".mka";
     applied_prios_.clear();
     applied_deadlines_.clear();
     planned_gen_ = gen;
@@ -862,8 +879,19 @@ void SessionImpl::plan_and_fill() {
   in.read_head = fed_ ? fed_->head() : 0;
   in.byte_rate = fed_ ? fed_->byte_rate() : 0;
   in.download_rate = status_.download_payload_rate;
-  in.urgent = index_->urgent();
-  if (!index_->guess().empty()) in.likely.push_back(index_->guess());
+  // What the demuxer reads before its first packet is urgent: the header, and the index where
+  // it reads it on open (MP4 moov, AVI idx1, a transport stream's tail). FFmpeg reads Matroska
+  // Cues only for the first seek: they, and the guess at the index (not made for a Matroska
+  // name), come after the first seconds of the window.
+  bool const matroska = index_->format() == ContainerFormat::matroska ||
+                        (index_->format() == ContainerFormat::unknown && matroska_name_);
+  in.urgent.push_back(index_->header());
+  for (ByteRange r : index_->index()) (matroska ? in.likely : in.urgent).push_back(r);
+  for (ByteRange r : index_->wanted()) {
+    bool const in_header = !r.intersect(index_->header()).empty();
+    (matroska && !in_header ? in.likely : in.urgent).push_back(r);
+  }
+  if (!index_->guess().empty() && !matroska) in.likely.push_back(index_->guess());
   // The demuxer reads the index (and the headers the parser still wants: it is after the same
   // bytes) and comes back: those reads are peeks, not playback positions.
   in.side_reads = index_->index();
@@ -895,7 +923,7 @@ void SessionImpl::apply(const lt::torrent_handle& h, const PiecePlan& plan, cons
   // needed first get theirs now: the requests for the rest of the new window, some of them made
   // before the seek as read-ahead, are cancelled too and no longer queue ahead of the head.
   // They get their deadlines on the next pass, a moment later.
-  bool const staged = plan.retargeted;
+  bool const staged = plan.retargeted || plan.preempt;
   std::set<PieceIndex> applied;
   for (const Deadline& d : plan.deadlines) {
     if (staged && plan.priorities[size_t(d.piece.value)] != uint8_t(Priority::top)) continue;
@@ -916,7 +944,9 @@ void SessionImpl::apply(const lt::torrent_handle& h, const PiecePlan& plan, cons
     trace("plan: head %lld (piece %d) rate %.0f window [%d,%d) resets %zu%s deadlines %zu:%s",
           static_cast<long long>(in.read_head), head_piece.value, in.byte_rate,
           plan.window.begin.value, plan.window.end.value, plan.resets.size(),
-          plan.retargeted ? " (far seek)" : "", plan.deadlines.size(), dl.c_str());
+          plan.retargeted ? " (far seek)"
+          : plan.preempt  ? " (preempt)"
+                          : "", plan.deadlines.size(), dl.c_str());
   }
   applied_deadlines_ = std::move(applied);
   applied_head_ = head_piece;

@@ -19,6 +19,9 @@ PickerConfig config() {
   c.min_critical_pieces = 4;
   c.urgent_step_ms = 10;
   c.assumed_byte_rate = 100;
+  c.tier_pieces[0] = 2;  // two on top, two soon, four near
+  c.tier_pieces[1] = 2;
+  c.tier_pieces[2] = 4;
   return c;
 }
 
@@ -90,8 +93,12 @@ TEST_CASE("picker: header and index ranges come first with tight deadlines") {
   CHECK(deadline_of(plan, 19) == 30);
   // The index is due before the rest of the window.
   CHECK(deadline_of(plan, 19) < deadline_of(plan, 2));
-  CHECK(plan.priorities[18] == 7);
-  CHECK(plan.priorities[19] == 7);
+  // The tiers follow the same order: the header on top, the index next, then the window.
+  CHECK(plan.priorities[0] == 7);
+  CHECK(plan.priorities[1] == 7);
+  CHECK(plan.priorities[18] == 6);
+  CHECK(plan.priorities[19] == 6);
+  CHECK(plan.priorities[2] == 5);
   // Once there, they drop out of the deadlines.
   st.set_have(PieceIndex(18));
   st.set_have(PieceIndex(19));
@@ -100,22 +107,81 @@ TEST_CASE("picker: header and index ranges come first with tight deadlines") {
   CHECK(deadline_of(plan, 19) == -1);
 }
 
-TEST_CASE("picker: likely ranges come right after the urgent ones") {
+TEST_CASE("picker: likely ranges come after the first seconds of the window") {
   Picker picker(PieceMap(0, 3000, 3000, 100), config());
   PieceBits st(30);
   PickerInput in;
   in.read_head = 1500;
   in.byte_rate = 100;
   in.urgent = {{0, 100}};
-  in.likely = {{2800, 3000}};  // a guess at the index
+  in.likely = {{2800, 3000}};  // a guess at the index, or Cues only a seek reads
   PiecePlan plan = picker.plan(in, st);
+  // Needed in this order: 0 (urgent), 15 16 17 (the window's first 2 s), 28 29, 18 19 ...
   CHECK(deadline_of(plan, 0) == 0);
-  CHECK(deadline_of(plan, 28) == 10);
-  CHECK(deadline_of(plan, 29) == 20);
+  CHECK(deadline_of(plan, 17) == 2000);
+  CHECK(deadline_of(plan, 28) == 3000);
+  CHECK(deadline_of(plan, 29) == 3010);
+  CHECK(deadline_of(plan, 18) == 3000);
   CHECK(plan.priorities[0] == 7);
   CHECK(plan.priorities[15] == 7);  // the read head
+  CHECK(plan.priorities[16] == 6);
+  CHECK(plan.priorities[17] == 6);
+  CHECK(plan.priorities[28] == 5);
+  CHECK(plan.priorities[29] == 5);
+  CHECK(plan.priorities[18] == 5);
+  CHECK(plan.priorities[20] == 4);
+  // Nothing ahead of them missing: they come right after the urgent ranges.
+  for (int i = 15; i < 28; ++i) st.set_have(PieceIndex(i));
+  plan = picker.plan(in, st);
   CHECK(plan.priorities[28] == 7);
+  CHECK(plan.priorities[29] == 6);
+}
+
+TEST_CASE("picker: by default only the very next piece is on top") {
+  Picker picker(PieceMap(0, 2000, 2000, 100), PickerConfig{});
+  PickerInput in;
+  in.byte_rate = 100;
+  PieceBits st(20);
+  PiecePlan plan = picker.plan(in, st);
+  CHECK(priority_string(plan).substr(0, 8) == "76655554");
+}
+
+TEST_CASE("picker: a header piece needed first and not yet asked for preempts the queues") {
+  Picker picker(PieceMap(0, 3000, 3000, 100), config());
+  PieceBits st(30);
+  PickerInput in;
+  in.byte_rate = 100;
+  in.urgent = {{0, 100}};
+  PiecePlan plan = picker.plan(in, st);
+  CHECK_FALSE(plan.preempt);  // the first plan has nothing to take back
+  st.set_have(PieceIndex(0));
+  st.set_requested(PieceIndex(1));
+  st.set_requested(PieceIndex(2));
+  in.urgent = {{0, 100}, {2900, 3000}};  // the header told: moov is at the end
+  plan = picker.plan(in, st);
+  CHECK(plan.preempt);
   CHECK(plan.priorities[29] == 7);
+  CHECK(deadline_of(plan, 29) == 0);
+  CHECK(has_reset(plan, 3));
+  // Asked for now: no second preempt.
+  st.set_requested(PieceIndex(29));
+  plan = picker.plan(in, st);
+  CHECK_FALSE(plan.preempt);
+  CHECK(plan.resets.empty());
+}
+
+TEST_CASE("picker: a piece in flight keeps the tier of the next one to request") {
+  Picker picker(PieceMap(0, 2000, 2000, 100), config());
+  PickerInput in;
+  in.read_head = 0;
+  in.byte_rate = 100;
+  // 0 and 1 are being downloaded: 2 and 3 are the next to request, on top with them.
+  PieceBits st = PieceBits::from_string("rr..................");
+  PiecePlan plan = picker.plan(in, st);
+  CHECK(priority_string(plan).substr(0, 12) == "777766555533");
+  st = PieceBits::from_string("h.r.................");
+  plan = picker.plan(in, st);
+  CHECK(priority_string(plan).substr(0, 12) == "477766555533");
 }
 
 TEST_CASE("picker: the rest of the file stays wanted, in tiers") {
@@ -127,9 +193,9 @@ TEST_CASE("picker: the rest of the file stays wanted, in tiers") {
   in.byte_rate = 25;   // window 250 bytes -> at least 4 pieces: 7..10
   PiecePlan plan = picker.plan(in, st);
   CHECK(plan.window == PieceSpan{PieceIndex(7), PieceIndex(11)});
-  // 0-1 other file, 2-6 behind the head, 7-10 window (the next two missing on top), 11-12
-  // read-ahead, 13+ other files.
-  CHECK(priority_string(plan) == "00111117755550000000");
+  // 0-1 other file, 2-6 behind the head, 7-10 window (the next two missing on top, then two
+  // "soon"), 11-12 read-ahead, 13+ other files.
+  CHECK(priority_string(plan) == "00111117766330000000");
   CHECK(deadline_string(plan, 20) == ".......cccc.........");
 }
 
@@ -185,12 +251,13 @@ TEST_CASE("picker: priorities rise towards the read head") {
   in.byte_rate = 100;  // a piece a second: 10 s window, the next 2 s "soon"
   PieceBits st = PieceBits::from_string("h.............................");
   PiecePlan plan = picker.plan(in, st);
-  // 0 have; 1, 2 the next two missing (top; also all that is due within 2 s), then the rest of
-  // the window (0-9) and as much after it (10-19), then the rest.
-  CHECK(priority_string(plan) == "577" + std::string(17, '5') + std::string(10, '4'));
-  in.byte_rate = 400;  // four pieces a second: pieces 3-8 (up to 2 s away) are "soon"
+  // 0 have; the next missing: 1 2 top, 3 4 soon, 5-8 near, then the rest of the window (0-9),
+  // as much after it (10-19) and the rest.
+  CHECK(priority_string(plan) ==
+        "477665555" + std::string(1, '4') + std::string(10, '3') + std::string(10, '2'));
+  in.byte_rate = 400;  // four pieces a second: the 10 s window is the whole file
   plan = picker.plan(in, st);
-  CHECK(priority_string(plan).substr(0, 12) == "577666666555");
+  CHECK(priority_string(plan) == "477665555" + std::string(21, '4'));
 }
 
 TEST_CASE("picker: reading the container index is a peek, not a seek") {
@@ -205,13 +272,19 @@ TEST_CASE("picker: reading the container index is a peek, not a seek") {
   in.read_head = 2950;  // the demuxer parses moov...
   plan = picker.plan(in, st);
   CHECK_FALSE(plan.retargeted);
-  CHECK(plan.resets.empty());
   CHECK(plan.window == PieceSpan{PieceIndex(0), PieceIndex(10)});
   CHECK(deadline_of(plan, 29) == 0);  // ...and waits for this piece first
   CHECK(deadline_of(plan, 28) == 20);
+  // The index was urgent already: nothing is taken back.
+  CHECK_FALSE(plan.preempt);
+  CHECK(plan.resets.empty());
+  st.set_have(PieceIndex(0));
+  st.set_have(PieceIndex(28));
+  st.set_have(PieceIndex(29));
   in.read_head = 40;  // ...and comes back to the media data
   plan = picker.plan(in, st);
   CHECK_FALSE(plan.retargeted);
+  CHECK_FALSE(plan.preempt);
   CHECK(plan.resets.empty());
   in.read_head = 2000;  // a real seek still re-targets
   plan = picker.plan(in, st);
@@ -252,7 +325,7 @@ TEST_CASE("picker: a small seek inside the window keeps the deadlines") {
   // Pieces 0-2, skipped, keep their deadline (not re-issued) and a window priority.
   for (int i = 0; i < 3; ++i) {
     CHECK(picker.critical().count(PieceIndex(i)) == 1);
-    CHECK(plan.priorities[size_t(i)] == 5);
+    CHECK(plan.priorities[size_t(i)] == 4);
     CHECK(deadline_of(plan, i) == -1);
   }
   CHECK(deadline_of(plan, 3) == 0);
@@ -278,7 +351,7 @@ TEST_CASE("picker: a window that shrinks gives back what it no longer covers") {
   CHECK(plan.resets.size() == 20);
   for (int i = 10; i < 30; ++i) CHECK(has_reset(plan, i));
   CHECK(picker.critical().size() == 10);
-  CHECK(plan.priorities[15] == 5);
+  CHECK(plan.priorities[15] == 3);  // read-ahead now
 }
 
 TEST_CASE("picker: playing forward never resets anything") {
@@ -338,4 +411,29 @@ TEST_CASE("picker: piece state strings") {
   CHECK(b.requested(PieceIndex(2)));
   CHECK_FALSE(b.have(PieceIndex(7)));  // out of range
   CHECK(b.count_have() == 1);
+}
+
+TEST_CASE("picker: a seek is told from reading on by the missing media jumped over") {
+  Picker picker(PieceMap(0, 5000, 5000, 100), config());
+  PickerInput in;
+  in.byte_rate = 100;  // a piece a second; small seeks go up to 5 s
+  PieceBits st(50);
+  for (int i = 0; i < 20; ++i) st.set_have(PieceIndex(i));
+  in.read_head = 500;
+  picker.plan(in, st);
+  in.read_head = 1950;  // over 14 verified pieces: reading on
+  CHECK_FALSE(picker.plan(in, st).retargeted);
+  in.read_head = 2450;  // 5 missing pieces ahead: a small seek
+  CHECK_FALSE(picker.plan(in, st).retargeted);
+  in.read_head = 3100;  // 6 more missing: a seek
+  CHECK(picker.plan(in, st).retargeted);
+  in.read_head = 1000;  // back onto verified data: nothing to take back
+  CHECK_FALSE(picker.plan(in, st).retargeted);
+  in.read_head = 3000;
+  picker.plan(in, st);
+  in.read_head = 2900;  // back onto a missing piece: a seek
+  CHECK(picker.plan(in, st).retargeted);
+  st.set_requested(PieceIndex(30));
+  in.read_head = 3150;  // over a piece in flight: a seek, however small
+  CHECK(picker.plan(in, st).retargeted);
 }
