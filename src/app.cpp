@@ -90,6 +90,9 @@ player::PlayerOptions player_options(const Options& o, const std::string& title)
   p.screenshots = o.screenshots;
   p.keys_at = o.keys_at;
   p.speed = o.speed;
+  // A local file is there at once; a stream starts with a little margin (see PlayerOptions).
+  const bool stream = is_magnet(o.source) || looks_like_torrent(o.source);
+  p.cache_initial = stream && o.cache_pause_initial ? o.cache_pause_wait : 0;
   p.aid = o.aid;
   p.sid = o.sid;
   for (const std::string& f : o.subs) p.subs.push_back({f, f, ""});
@@ -355,6 +358,11 @@ streaming::SessionConfig session_config(const Options& o) {
   cfg.peers = o.peers;
   cfg.max_download = static_cast<int>(o.max_download);
   cfg.max_upload = static_cast<int>(o.max_upload);
+  if (o.verbose > 0) {
+    cfg.log = [](const std::string& line) {
+      std::fprintf(stderr, "cine: torrent: %s\n", line.c_str());
+    };
+  }
   return cfg;
 }
 

@@ -19,15 +19,10 @@ int fail(const std::string& message) {
   return 1;
 }
 
-// The play settings, plus the current folder as default save path and -v's session trace.
+// The play settings (with -v's session trace), plus the current folder as default save path.
 streaming::SessionConfig tool_config(const Options& o) {
   streaming::SessionConfig cfg = session_config(o);
   cfg.save_path = o.save_path.empty() ? "." : o.save_path;
-  if (o.verbose > 0) {
-    cfg.log = [](const std::string& line) {
-      std::fprintf(stderr, "cine: torrent: %s\n", line.c_str());
-    };
-  }
   return cfg;
 }
 
