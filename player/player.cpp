@@ -134,6 +134,7 @@ struct Player::Impl {
   int64_t last_key_pos = -1;       // byte position of the last keyframe shown
   int shown_serial = -1;           // serial of the last presented frame
   bool first_frame_done = false;
+  bool prerolling = false;         // holding the first picture until cache_initial is buffered
   bool user_seek_pending = false;  // a seek_done is owed for the current serial
   double seek_target = 0;          // target of the latest seek (for relative seeks in a row)
   bool seeking = false;            // current serial has not presented its first frame
@@ -252,7 +253,7 @@ struct Player::Impl {
   void set_paused(bool p) {
     if (p == paused) return;
     paused = p;
-    if (ao) ao->set_paused(p);
+    if (ao) ao->set_paused(p || prerolling);
     vclock.set_paused(p);
     if (p) {
       pause_started = now_seconds();
@@ -356,6 +357,10 @@ struct Player::Impl {
         continue;
       }
       if (shown_serial != s) {  // first picture after open or a seek: show it at once
+        if (prerolling) {  // (after open: once the pre-roll is buffered)
+          *remaining = std::min(*remaining, 0.005);
+          return;
+        }
         auto f = vfq->try_pop();
         if (!f) return;
         present(*f);
@@ -468,6 +473,31 @@ struct Player::Impl {
       emit("stall_begin", {{"pos", position()}});
       need_redraw = true;
     }
+  }
+
+  // The pre-roll (PlayerOptions::cache_initial) is buffered: enough media past the first
+  // picture was demuxed, or the file ended, or the packet queues are full.
+  bool preroll_ready() {
+    const int s = serial.load();
+    if (demuxer->eof_for(s)) return true;
+    if ((vpq && vpq->full()) || (apq && apq->full())) return true;
+    double from = NAN;
+    if (has_video) {
+      vfq->peek([&](VideoFrame& f) {
+        if (f.serial == s) from = f.pts;
+      });
+      if (std::isnan(from)) return false;  // not even the first picture yet
+    } else {
+      from = seeking ? seek_target : start;
+    }
+    return demuxer->read_until(s) >= from + opts.cache_initial;
+  }
+
+  void check_preroll() {
+    if (!prerolling || !preroll_ready()) return;
+    prerolling = false;
+    if (ao) ao->set_paused(paused);
+    need_redraw = true;
   }
 
   bool at_end() const {
@@ -1095,7 +1125,8 @@ bool Player::Impl::open_file(const FileSpec& spec, std::string* error) {
     vdec->set_hash_file(hash_file);
   }
   apply_volume();
-  if (ao && paused) ao->set_paused(true);
+  prerolling = opts.cache_initial > 0;
+  if (ao && (paused || prerolling)) ao->set_paused(true);
   if (paused) vclock.set_paused(true);
 
   // Start position: seek before the threads start so the first packets already belong to it.
@@ -1169,6 +1200,7 @@ LeaveReason Player::Impl::play_loop() {
     drain_inbox();
     if (quit || switch_to >= 0) break;
     drain_subtitles();
+    check_preroll();
     check_triggers();
     if (quit || switch_to >= 0) break;
     if (has_video) {

@@ -36,6 +36,11 @@ struct PlayerOptions {
   bool video_window = true;         // false: null video output
   bool audio_device = true;         // false: null audio output
   bool no_sync = false;             // present as fast as decoded; null audio not paced
+  // Before the first picture (and sound) of a file, wait until this many seconds of media past
+  // it are demuxed, or the end of the file, or full queues: a stream that arrives barely faster
+  // than it plays then starts with a little margin instead of stalling in its first seconds
+  // (mpv's cache-pause-initial). 0: start at once.
+  double cache_initial = 0;
   std::string title;                // window title
   std::string frame_hash_file;      // write per-frame checksums (tests)
   std::vector<std::pair<double, std::string>> screenshots;  // (time, BMP path)

@@ -98,6 +98,9 @@ Play options:
   --sid=N|no|auto         subtitle track (1-based: embedded, then files), or none
   --aid=N|no|auto         audio track (1-based), or none
   --speed=X               playback speed, 0.25 to 4 (pitch kept)
+  --cache-pause-initial=yes|no  before the first frame of a torrent, buffer
+                          --cache-pause-wait seconds of media past it (default yes)
+  --cache-pause-wait=SECONDS    that much (default 1)
   --no-resume-playback    neither start at nor remember the position of an earlier run
   --watch-later-directory=DIR  where positions are remembered
                           (default: $XDG_DATA_HOME/cine/watch_later or ~/.local/share/...)
@@ -260,6 +263,16 @@ bool parse_cli(int argc, char** argv, Options* o, std::string* error) {
       else if (val == "auto") slot = 0;
       else if (parse_int64(val, &v) && v >= 1 && v <= 1000) slot = static_cast<int>(v);
       else return bad("expected a track number from 1, no, or auto");
+    } else if (key == "cache-pause-initial") {
+      if (!need()) return false;
+      if (val == "yes") o->cache_pause_initial = true;
+      else if (val == "no") o->cache_pause_initial = false;
+      else return bad("expected yes or no");
+    } else if (key == "cache-pause-wait") {
+      if (!need()) return false;
+      if (!parse_double(val, &o->cache_pause_wait) || o->cache_pause_wait < 0 ||
+          o->cache_pause_wait > 60)
+        return bad("expected seconds from 0 to 60");
     } else if (key == "speed") {
       if (!need()) return false;
       if (!parse_double(val, &o->speed) || o->speed < 0.25 || o->speed > 4)
