@@ -173,6 +173,7 @@ class SubtitleFetcher {
       : dir_(cfg.save_path + "/.cine/subtitle-fetch/" + std::to_string(::getpid()) + "-" + std::to_string(next_id_++)) {
     cfg.save_path = dir_;
     cfg.listen_port = 0;
+    cfg.dht_state_file.clear();  // the streaming session keeps the DHT state
     thread_ = std::thread([this, cfg, source, files, entry, inbox] { run(cfg, source, files, entry, inbox); });
   }
   ~SubtitleFetcher() {
