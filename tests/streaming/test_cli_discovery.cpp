@@ -369,6 +369,22 @@ TEST_CASE("seeding limits: --seed-ratio=1 exits after one full upload, --seed-ti
   CHECK(took < 10);
 }
 
+TEST_CASE("seeding limits: cine play seeds after playback until --seed-time, then exits 0") {
+  swarm::TempDir d("playseed");
+  std::filesystem::create_directories(d / "data");
+  std::filesystem::copy_file(std::string(CINE_MEDIA_DIR) + "/clip.mkv", d / "data/clip.mkv");
+  ProcessResult r = cine({"create", d / "data/clip.mkv", "-o", d / "clip.torrent"});
+  REQUIRE(r.code == 0);
+  r = cine(cat({"play", d / "clip.torrent", "--save-path=" + (d / "data"), "--vo=null",
+                "--ao=null", "--no-sync", "--frames=5", "--quiet", "--seed-time=2"},
+               kNoDiscovery),
+           30, {"XDG_DATA_HOME=" + (d / "xdg"), "XDG_CONFIG_HOME=" + (d / "xdg")});
+  CHECK_FALSE(r.timed_out);
+  CHECK_MESSAGE(r.code == 0, r.err);
+  CHECK(r.err.find("cine: seed time 2 s reached; stopped seeding") != std::string::npos);
+  CHECK(r.seconds >= 2);
+}
+
 TEST_CASE("--log-file: FFmpeg's and libtorrent's lines of a local torrent play") {
   swarm::TempDir d("logfile");
   std::filesystem::create_directories(d / "data");
