@@ -64,7 +64,13 @@ std::function<void(const std::string&)> torrent_log_sink() {
   return [](const std::string& line) {
     std::lock_guard<std::mutex> lk(g_mu);
     if (g_verbose > 0) std::fprintf(stderr, "cine: torrent: %s\n", line.c_str());
-    if (g_file) write_line(g_file, "torrent", line.c_str());
+    if (g_file) {
+      // The session stamps its lines with its own clock; the file has the program's.
+      size_t body = line.find_first_not_of(' ');
+      if (body != std::string::npos) body = line.find(' ', body);
+      write_line(g_file, "torrent",
+                 body == std::string::npos ? line.c_str() : line.c_str() + body + 1);
+    }
   };
 }
 
