@@ -375,8 +375,8 @@ TEST_CASE("seeding limits: cine play seeds after playback until --seed-time, the
   std::filesystem::copy_file(std::string(CINE_MEDIA_DIR) + "/clip.mkv", d / "data/clip.mkv");
   ProcessResult r = cine({"create", d / "data/clip.mkv", "-o", d / "clip.torrent"});
   REQUIRE(r.code == 0);
-  r = cine(cat({"play", d / "clip.torrent", "--save-path=" + (d / "data"), "--vo=null",
-                "--ao=null", "--no-sync", "--frames=5", "--quiet", "--seed-time=2"},
+  r = cine(cat({"play", d / "clip.torrent", "--save-path=" + (d / "data"), "--vo=null", "--ao=null",
+                "--no-sync", "--frames=5", "--quiet", "--seed-time=2"},
                kNoDiscovery),
            30, {"XDG_DATA_HOME=" + (d / "xdg"), "XDG_CONFIG_HOME=" + (d / "xdg")});
   CHECK_FALSE(r.timed_out);
