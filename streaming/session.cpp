@@ -291,6 +291,7 @@ class SessionImpl final : public Session {
   void save_dht_state() const;
   void log_alert(const lt::alert* a) const;
   void warn_tracker(const lt::alert* a);
+  void announce_dht_once();
   template <typename... Args>
   void trace(const char* fmt, Args... args) const;
 
@@ -355,6 +356,7 @@ class SessionImpl final : public Session {
   bool pending_clean_ = false;  // the save in flight was asked for with nothing left to fetch
   bool saved_clean_ = false;    // the last file written was marked clean
   std::set<std::string> warned_;  // tracker warnings already told
+  bool dht_announced_ = false;    // the torrent's first DHT announce was asked for
 };
 
 template <typename... Args>
@@ -526,6 +528,21 @@ void SessionImpl::warn_tracker(const lt::alert* a) {
   }
   if (!cfg_.warn || !warned_.insert(line).second) return;
   cfg_.warn(line);
+}
+
+void SessionImpl::announce_dht_once() {
+  // A torrent added before the DHT ran misses libtorrent's prompt first announce; the next
+  // would come an announce interval (15 min) later. Ask for it as soon as the DHT runs (and
+  // again once it has bootstrapped, in handle_alert).
+  if (!cfg_.dht || dht_announced_ || !ses_->is_dht_running()) return;
+  lt::torrent_handle h;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    h = handle_;
+  }
+  if (!h.is_valid()) return;
+  h.force_dht_announce();
+  dht_announced_ = true;
 }
 
 std::string SessionImpl::resume_path(const std::string& info_hash) const {
@@ -782,6 +799,7 @@ void SessionImpl::pump() {
     try {
       ses_->pop_alerts(&alerts);
       for (lt::alert* a : alerts) handle_alert(a);
+      announce_dht_once();
       refresh_status(false);
       plan_and_fill();
       maybe_save_resume();
