@@ -9,11 +9,11 @@
 #include <cctype>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <condition_variable>
 #include <cstdio>
-#include <filesystem>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -22,8 +22,10 @@
 #include "player/playlist.h"
 #include "player/watch_later.h"
 #include "src/ipc_server.h"
+#include "src/logging.h"
 #include "src/stats_log.h"
 #include "streaming/file_source.h"
+#include "streaming/magnet.h"
 #include "streaming/session.h"
 
 namespace cine {
@@ -41,8 +43,6 @@ void on_signal(int sig) {
   g_signal = sig;
   g_quit = true;
 }
-
-bool is_magnet(const std::string& s) { return s.rfind("magnet:", 0) == 0; }
 
 bool ends_with(const std::string& s, const std::string& suffix) {
   if (s.size() < suffix.size()) return false;
@@ -91,7 +91,7 @@ player::PlayerOptions player_options(const Options& o, const std::string& title)
   p.keys_at = o.keys_at;
   p.speed = o.speed;
   // A local file is there at once; a stream starts with a little margin (see PlayerOptions).
-  const bool stream = is_magnet(o.source) || looks_like_torrent(o.source);
+  const bool stream = streaming::is_magnet(o.source) || looks_like_torrent(o.source);
   p.cache_initial = stream && o.cache_pause_initial ? o.cache_pause_wait : 0;
   p.aid = o.aid;
   p.sid = o.sid;
@@ -176,6 +176,7 @@ class SubtitleFetcher {
       : dir_(cfg.save_path + "/.cine/subtitle-fetch/" + std::to_string(::getpid()) + "-" + std::to_string(next_id_++)) {
     cfg.save_path = dir_;
     cfg.listen_port = 0;
+    cfg.dht_state_file.clear();  // the streaming session keeps the DHT state
     thread_ = std::thread([this, cfg, source, files, entry, inbox] { run(cfg, source, files, entry, inbox); });
   }
   ~SubtitleFetcher() {
@@ -358,12 +359,47 @@ streaming::SessionConfig session_config(const Options& o) {
   cfg.peers = o.peers;
   cfg.max_download = static_cast<int>(o.max_download);
   cfg.max_upload = static_cast<int>(o.max_upload);
-  if (o.verbose > 0) {
-    cfg.log = [](const std::string& line) {
-      std::fprintf(stderr, "cine: torrent: %s\n", line.c_str());
-    };
-  }
+  cfg.dht_bootstrap = o.dht_bootstrap;
+  if (o.dht && !data_dir().empty()) cfg.dht_state_file = data_dir() + "/dht.state";
+  cfg.log = torrent_log_sink();
+  cfg.log_detailed = torrent_log_detailed();
+  cfg.warn = [](const std::string& line) { print_error("warning: " + line); };
   return cfg;
+}
+
+std::string data_dir() {
+  if (const char* x = std::getenv("XDG_DATA_HOME"); x && *x == '/') return std::string(x) + "/cine";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/share/cine";
+  return "";
+}
+
+SeedLimit::SeedLimit(const Options& o) : ratio_(o.seed_ratio), seconds_(o.seed_time) {}
+
+void SeedLimit::start() { since_ = std::chrono::steady_clock::now(); }
+
+bool SeedLimit::reached(const streaming::Session& s, std::string* why) const {
+  if (ratio_ > 0) {
+    const int64_t size = s.metadata().total_size;
+    const int64_t up = s.stats().uploaded;
+    if (size > 0 && double(up) >= ratio_ * double(size)) {
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "seed ratio %.2f reached (%lld bytes uploaded)", ratio_,
+                    static_cast<long long>(up));
+      *why = buf;
+      return true;
+    }
+  }
+  if (seconds_ > 0) {
+    const double seeded =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - since_).count();
+    if (seeded >= seconds_) {
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "seed time %.0f s reached", seconds_);
+      *why = buf;
+      return true;
+    }
+  }
+  return false;
 }
 
 void install_signal_handlers() {
@@ -423,7 +459,7 @@ int play_once(const Options& o) {
     return code;
   };
 
-  const bool torrent = is_magnet(o.source) || looks_like_torrent(o.source);
+  const bool torrent = streaming::is_magnet(o.source) || looks_like_torrent(o.source);
   if (!torrent) {
     auto file = streaming::FileSource::open(o.source, &error);
     if (!file) {
@@ -448,6 +484,10 @@ int play_once(const Options& o) {
   // --- torrent or magnet ---
   streaming::SessionConfig cfg = session_config(o);
   cfg.save_path = o.save_path.empty() ? default_save_path() : o.save_path;
+  cfg.warn = [&log](const std::string& line) {
+    print_error("warning: " + line);
+    log.emit("warning", {{"message", line}});
+  };
   if (!make_dirs(cfg.save_path, &error)) {
     log.emit("error", {{"message", error}});
     print_error(error);
@@ -580,7 +620,12 @@ int play_once(const Options& o) {
   s->save_resume();
   if (code == 0 && o.seed && !g_quit) {
     std::fprintf(stderr, "cine: playback ended; downloading/seeding in the background (Ctrl-C to stop)\n");
-    while (!g_quit) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    SeedLimit limit(o);
+    limit.start();
+    std::string why;
+    while (!g_quit && !limit.reached(*s, &why))
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    if (!why.empty()) std::fprintf(stderr, "cine: %s; stopped seeding\n", why.c_str());
     s->save_resume();
   }
   return finish(code);

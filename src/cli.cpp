@@ -69,12 +69,38 @@ bool parse_rate(const std::string& s, int64_t* out) {
   return true;
 }
 
+bool parse_duration(const std::string& s, double* out) {
+  if (s.empty()) return false;
+  double mult = 1;
+  std::string num = s;
+  switch (s.back()) {
+    case 's':
+      num.pop_back();
+      break;
+    case 'm':
+      mult = 60, num.pop_back();
+      break;
+    case 'h':
+      mult = 3600, num.pop_back();
+      break;
+    case 'd':
+      mult = 86400, num.pop_back();
+      break;
+    default:
+      break;
+  }
+  double v;
+  if (!parse_double(num, &v) || v < 0 || v * mult > 1e9) return false;
+  *out = v * mult;
+  return true;
+}
+
 std::string usage_text() {
   return R"(Usage:
   cine play SOURCE [options]    play a .torrent file, a magnet URI, or a local media file
   cine info SOURCE              files, sizes, piece size, trackers, info-hash
-  cine create PATH -o FILE.torrent [--tracker=URL] [--piece-size=BYTES]
-  cine seed SOURCE [--save-path=DIR]
+  cine create PATH -o FILE.torrent [--tracker=URL] [--web-seed=URL] [--piece-size=BYTES]
+  cine seed SOURCE [--save-path=DIR] [--seed-ratio=R] [--seed-time=DURATION]
   cine serve SOURCE [--port=P] [--bind=ADDR]
                                 HTTP server with Range support for external players
                                 (127.0.0.1 unless --bind says otherwise)
@@ -105,7 +131,9 @@ Play options:
   --watch-later-directory=DIR  where positions are remembered
                           (default: $XDG_DATA_HOME/cine/watch_later or ~/.local/share/...)
   --quiet                 no status line on the terminal
-  -v, --verbose           show FFmpeg's warnings (-vv: everything it says)
+  -v, --verbose           show FFmpeg's warnings and a libtorrent trace (-vv: everything)
+  --log-file=PATH         write FFmpeg's and libtorrent's logs to PATH (verbose, whatever -v says)
+  --no-config             do not read the config file
 Torrent options:
   --save-path=DIR         download folder
   --peer=HOST:PORT        add a peer directly (repeatable)
@@ -113,6 +141,16 @@ Torrent options:
   --interface=ADDR        listen address (default 0.0.0.0; 127.0.0.1 keeps to loopback)
   --max-download=RATE     --max-upload=RATE (bytes/s, k/M suffixes)
   --seed / --no-seed      keep seeding after playback ends (default: seed)
+  --seed-ratio=R          stop seeding once R times the torrent's size was uploaded (play, seed)
+  --seed-time=DURATION    stop seeding after that long (seconds, or 30m, 2h, 1d) (play, seed)
+  --dht-bootstrap=HOST:PORT  DHT node to start from (repeatable); replaces the default routers
+Create options:
+  --tracker=URL           announce URL (repeatable; http://, https:// or udp://)
+  --web-seed=URL          HTTP server holding the files (BEP 19 url-list; repeatable)
+  --piece-size=BYTES      a power of two from 16384 (default: chosen from the size)
+Serve options:
+  --port=P                HTTP port (default: any free one)
+  --bind=ADDR             HTTP address (default 127.0.0.1)
 
 Keys (as in mpv): space/p pause, left/right 5 s, up/down 60 s (shift: exact 1 s / 5 s),
       [ ] speed, { } half/double speed, backspace normal speed, . , frame step,
@@ -325,6 +363,30 @@ bool parse_cli(int argc, char** argv, Options* o, std::string* error) {
     } else if (key == "seed" || key == "no-seed") {
       if (!flag()) return false;
       o->seed = key == "seed";
+    } else if (key == "seed-ratio") {
+      if (!need()) return false;
+      if (!parse_double(val, &o->seed_ratio) || o->seed_ratio < 0 || o->seed_ratio > 1e6)
+        return bad("expected a ratio such as 1 or 2.5");
+    } else if (key == "seed-time") {
+      if (!need()) return false;
+      if (!parse_duration(val, &o->seed_time)) return bad("expected seconds, or 30m, 2h, 1d");
+    } else if (key == "dht-bootstrap") {
+      if (!need()) return false;
+      auto colon = val.rfind(':');
+      int port;
+      if (colon == std::string::npos || colon == 0 || !parse_port(val.substr(colon + 1), &port) ||
+          port == 0 || val.find(',') != std::string::npos)
+        return bad("expected HOST:PORT");
+      o->dht_bootstrap.push_back(val);
+    } else if (key == "log-file") {
+      if (!need()) return false;
+      if (val.empty()) return bad("expected a file name");
+      o->log_file = val;
+    } else if (key == "web-seed") {
+      if (!need()) return false;
+      if (val.rfind("http://", 0) != 0 && val.rfind("https://", 0) != 0)
+        return bad("expected an http:// or https:// URL");
+      o->web_seeds.push_back(val);
     } else if (key == "tracker") {
       if (!need()) return false;
       o->trackers.push_back(val);

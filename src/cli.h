@@ -52,11 +52,16 @@ struct Options {
   int64_t max_download = 0;          // --max-download=RATE (bytes/s; k/M suffixes)
   int64_t max_upload = 0;            // --max-upload=RATE
   bool seed = true;                  // --seed / --no-seed
+  double seed_ratio = 0;  // --seed-ratio=R: stop seeding at uploaded >= R x size (0 = no limit)
+  double seed_time = 0;   // --seed-time=DURATION: stop after seeding that long (s; 0 = no limit)
+  std::vector<std::string>
+      dht_bootstrap;  // --dht-bootstrap=HOST:PORT (repeatable): replaces the defaults
 
   // create
   std::string output;                // -o FILE.torrent
   std::vector<std::string> trackers; // --tracker=URL (repeatable)
   int piece_size = 0;                // --piece-size=BYTES
+  std::vector<std::string> web_seeds;  // --web-seed=URL (repeatable): BEP 19 url-list
 
   // serve
   int port = 0;                      // --port=P
@@ -66,6 +71,7 @@ struct Options {
   bool quiet = false;                // --quiet: no status line
   int verbose = 0;                   // -v / --verbose (repeatable): FFmpeg and libtorrent logs
   bool status_line = false;          // print a status line even when stdout is not a TTY
+  std::string log_file;              // --log-file=PATH: FFmpeg and libtorrent logs go there too
 };
 
 // Parses argv. On bad input returns false and sets *error to one line (no trailing newline).
@@ -73,6 +79,9 @@ bool parse_cli(int argc, char** argv, Options* out, std::string* error);
 
 // Parses "1.5M", "800k", "1000" (bytes/s). False on garbage.
 bool parse_rate(const std::string& s, int64_t* out);
+
+// Parses a duration: "90" or "90s" seconds, "30m", "2h", "1d". False on garbage or < 0.
+bool parse_duration(const std::string& s, double* out);
 
 std::string usage_text();
 

@@ -7,12 +7,9 @@
 #include "src/app.h"
 #include "src/cli.h"
 #include "src/config.h"
+#include "src/logging.h"
 #include "src/serve.h"
 #include "src/torrent_commands.h"
-
-extern "C" {
-#include <libavutil/log.h>
-}
 
 int main(int argc, char** argv) {
   cine::Options opts;
@@ -40,8 +37,10 @@ int main(int argc, char** argv) {
     std::fputs(cine::usage_text().c_str(), stdout);
     return 0;
   }
-  // FFmpeg's own chatter stays off unless asked for: Cine reports errors in one line itself.
-  av_log_set_level(opts.verbose >= 2 ? AV_LOG_VERBOSE : opts.verbose == 1 ? AV_LOG_WARNING : AV_LOG_QUIET);
+  if (!cine::setup_logging(opts.verbose, opts.log_file, &error)) {
+    cine::print_error(error);
+    return 2;
+  }
   cine::install_signal_handlers();
   if (opts.command == "play") return cine::run_play(opts);
   if (opts.command == "demo") return cine::run_demo(opts);

@@ -19,11 +19,20 @@ int fail(const std::string& message) {
   return 1;
 }
 
-// The play settings (with -v's session trace), plus the current folder as default save path.
+// The play settings (with -v's and --log-file's session trace), plus the current folder as
+// default save path.
 streaming::SessionConfig tool_config(const Options& o) {
   streaming::SessionConfig cfg = session_config(o);
   cfg.save_path = o.save_path.empty() ? "." : o.save_path;
   return cfg;
+}
+
+// Whether a magnet's metadata can be looked for: peers given, trackers in the link, or the DHT.
+bool can_fetch_metadata(const Options& o) {
+  if (!o.peers.empty() || (o.dht && !o.dht_bootstrap.empty())) return true;
+  streaming::MagnetInfo m;
+  std::string ignored;
+  return streaming::parse_magnet(o.source, &m, &ignored) && !m.trackers.empty();
 }
 
 // Where a local client reaches us: the listen address, or loopback for a wildcard one.
@@ -37,12 +46,13 @@ std::string reachable_address(const std::string& iface) {
 
 int run_info(const Options& o) {
   std::string error, text;
-  if (!streaming::is_magnet(o.source) || o.peers.empty()) {
+  if (!streaming::is_magnet(o.source) || !can_fetch_metadata(o)) {
     if (!streaming::describe(o.source, &text, &error)) return fail(error);
     std::fputs(text.c_str(), stdout);
     return 0;
   }
-  // A magnet with --peer: fetch the metadata from those peers (nothing else is downloaded).
+  // A magnet with --peer, trackers or a DHT to ask: fetch the metadata (nothing else is
+  // downloaded).
   streaming::SessionConfig cfg = tool_config(o);
   cfg.metadata_only = true;
   auto session = streaming::Session::create(cfg, &error);
@@ -58,7 +68,7 @@ int run_info(const Options& o) {
       &error);
   if (!ok) {
     if (quit_requested()) return 130;
-    return fail(timed_out ? "no metadata from the given peers within 60 s" : error);
+    return fail(timed_out ? "no metadata from the peers, trackers or DHT within 60 s" : error);
   }
   std::fputs(streaming::format_metadata(session->metadata()).c_str(), stdout);
   return 0;
@@ -67,7 +77,8 @@ int run_info(const Options& o) {
 int run_create(const Options& o) {
   std::string error;
   streaming::Metadata made;
-  if (!streaming::make_torrent(o.source, o.output, o.trackers, o.piece_size, &error, &made))
+  if (!streaming::make_torrent(o.source, o.output, o.trackers, o.piece_size, &error, &made,
+                               o.web_seeds))
     return fail(error);
   std::printf("created %s: %zu file%s, %lld bytes, %d pieces of %d bytes, info-hash %s\n",
               o.output.c_str(), made.files.size(), made.files.size() == 1 ? "" : "s",
@@ -101,7 +112,12 @@ int run_seed(const Options& o) {
               session->listen_port());
   std::printf("seeding %s (%s)\n", md.name.c_str(), md.info_hash.c_str());
   std::fflush(stdout);
-  while (!quit_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  SeedLimit limit(o);
+  limit.start();
+  std::string why;
+  while (!quit_requested() && !(limit.active() && limit.reached(*session, &why)))
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (!why.empty()) std::printf("%s\n", why.c_str());
   return 0;
 }
 

@@ -10,12 +10,13 @@ namespace cine {
 // what the link holds, or with --peer the metadata fetched from those peers.
 int run_info(const Options& opts);
 
-// cine create PATH -o FILE.torrent [--tracker=URL]... [--piece-size=BYTES]
+// cine create PATH -o FILE.torrent [--tracker=URL]... [--web-seed=URL]... [--piece-size=BYTES]
 int run_create(const Options& opts);
 
 // cine seed SOURCE [--save-path=DIR]: checks the data in DIR (default: the current directory),
 // prints "listening on ADDR:PORT" (127.0.0.1 unless --interface names another address) and
-// seeds until SIGINT/SIGTERM.
+// seeds until SIGINT/SIGTERM, or until --seed-ratio/--seed-time is met (then it prints why and
+// exits 0).
 int run_seed(const Options& opts);
 
 }  // namespace cine

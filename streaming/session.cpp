@@ -126,6 +126,7 @@ Metadata to_metadata(const lt::torrent_info& ti) {
         FileEntry{int(i), files.file_path(i), files.file_size(i), files.file_offset(i)});
   }
   for (const lt::announce_entry& t : ti.trackers()) m.trackers.push_back(t.url);
+  for (const lt::web_seed_entry& w : ti.web_seeds()) m.web_seeds.push_back(w.url);
   return m;
 }
 
@@ -188,9 +189,17 @@ std::string listen_string(const SessionConfig& cfg) {
 lt::settings_pack make_settings(const SessionConfig& cfg) {
   lt::settings_pack sp;
   lt::alert_category_t mask = lt::alert_category::error | lt::alert_category::status |
-                              lt::alert_category::storage | lt::alert_category::piece_progress;
-  // -v: peers coming and going too.
-  if (cfg.log) mask |= lt::alert_category::connect | lt::alert_category::peer;
+                              lt::alert_category::storage | lt::alert_category::piece_progress |
+                              lt::alert_category::tracker;
+  if (cfg.dht) mask |= lt::alert_category::dht;  // dht_bootstrap_alert
+  if (cfg.log) {
+    mask |= lt::alert_category::connect | lt::alert_category::dht | lt::alert_category::peer |
+            lt::alert_category::port_mapping | lt::alert_category::performance_warning;
+  }
+  if (cfg.log && cfg.log_detailed) {
+    mask |= lt::alert_category::session_log | lt::alert_category::torrent_log |
+            lt::alert_category::dht_log;
+  }
   sp.set_int(lt::settings_pack::alert_mask, mask);
   sp.set_int(lt::settings_pack::alert_queue_size, 10000);
   sp.set_str(lt::settings_pack::listen_interfaces, listen_string(cfg));
@@ -199,6 +208,17 @@ lt::settings_pack make_settings(const SessionConfig& cfg) {
   if (cfg.listen_port != 0) sp.set_int(lt::settings_pack::max_retry_port_bind, 0);
   sp.set_bool(lt::settings_pack::enable_dht, cfg.dht);
   if (!cfg.dht) sp.set_str(lt::settings_pack::dht_bootstrap_nodes, "");
+  if (cfg.dht && !cfg.dht_bootstrap.empty()) {
+    std::string nodes;
+    for (const std::string& n : cfg.dht_bootstrap) nodes += (nodes.empty() ? "" : ",") + n;
+    sp.set_str(lt::settings_pack::dht_bootstrap_nodes, nodes);
+    // A private DHT lives on few addresses (all 127.0.0.1 in tests): one node per IP and the
+    // filters for unroutable ranges would leave it empty.
+    sp.set_bool(lt::settings_pack::dht_restrict_routing_ips, false);
+    sp.set_bool(lt::settings_pack::dht_restrict_search_ips, false);
+    sp.set_bool(lt::settings_pack::dht_ignore_dark_internet, false);
+    sp.set_bool(lt::settings_pack::dht_prefer_verified_node_ids, false);
+  }
   sp.set_bool(lt::settings_pack::enable_lsd, cfg.lsd);
   sp.set_bool(lt::settings_pack::enable_upnp, cfg.upnp);
   sp.set_bool(lt::settings_pack::enable_natpmp, cfg.natpmp);
@@ -271,6 +291,11 @@ class SessionImpl final : public Session {
   void save_resume_on_exit();
   std::string resume_path(const std::string& info_hash) const;
   void fail(const std::string& message);
+  void load_dht_state(lt::session_params* params) const;
+  void save_dht_state() const;
+  void log_alert(const lt::alert* a) const;
+  void warn_tracker(const lt::alert* a);
+  void announce_dht_once();
   template <typename... Args>
   void trace(const char* fmt, Args... args) const;
 
@@ -335,6 +360,8 @@ class SessionImpl final : public Session {
   PieceIndex applied_head_{-1};
   bool pending_clean_ = false;  // the save in flight was asked for with nothing left to fetch
   bool saved_clean_ = false;    // the last file written was marked clean
+  std::set<std::string> warned_;  // tracker warnings already told
+  bool dht_announced_ = false;    // the torrent's first DHT announce was asked for
 };
 
 template <typename... Args>
@@ -360,7 +387,9 @@ bool SessionImpl::start(std::string* error) {
     peers_.push_back(ep);
   }
   try {
-    ses_ = std::make_unique<lt::session>(lt::session_params(make_settings(cfg_)));
+    lt::session_params params(make_settings(cfg_));
+    load_dht_state(&params);
+    ses_ = std::make_unique<lt::session>(std::move(params));
   } catch (const std::exception& e) {
     *error = std::string("cannot start the torrent session: ") + e.what();
     return false;
@@ -411,6 +440,7 @@ SessionImpl::~SessionImpl() {
     if (stream_) stream_->ring().fail(EIO);
   }
   if (handle_.is_valid() && have_metadata_ && !cfg_.metadata_only) save_resume_on_exit();
+  save_dht_state();
   ses_->set_alert_notify([] {});
   ses_.reset();
 }
@@ -443,6 +473,81 @@ void SessionImpl::save_resume_on_exit() {
   } catch (const std::exception&) {
     // Keep whatever resume file there was: at worst some verified pieces are fetched again.
   }
+}
+
+void SessionImpl::load_dht_state(lt::session_params* params) const {
+  if (!cfg_.dht || cfg_.dht_state_file.empty()) return;
+  std::vector<char> buf;
+  std::string error;
+  if (!read_whole_file(cfg_.dht_state_file, kMaxTorrentFile, &buf, &error)) return;
+  try {
+    lt::session_params const saved = lt::read_session_params(buf, lt::session::save_dht_state);
+    params->dht_state = saved.dht_state;
+    trace("DHT state read from %s (%d nodes)", cfg_.dht_state_file.c_str(),
+          int(saved.dht_state.nodes.size() + saved.dht_state.nodes6.size()));
+  } catch (const std::exception& e) {
+    trace("DHT state in %s ignored: %s", cfg_.dht_state_file.c_str(), e.what());
+  }
+}
+
+void SessionImpl::save_dht_state() const {
+  if (!cfg_.dht || cfg_.dht_state_file.empty() || !ses_) return;
+  try {
+    lt::session_params const state = ses_->session_state(lt::session::save_dht_state);
+    std::vector<char> const buf = lt::write_session_params_buf(state, lt::session::save_dht_state);
+    std::error_code ec;
+    fs::create_directories(fs::path(cfg_.dht_state_file).parent_path(), ec);
+    std::string error;
+    if (write_file_atomically(cfg_.dht_state_file, buf, &error)) {
+      trace("DHT state written to %s (%d nodes)", cfg_.dht_state_file.c_str(),
+            int(state.dht_state.nodes.size() + state.dht_state.nodes6.size()));
+    } else {
+      trace("DHT state not written: %s", error.c_str());
+    }
+  } catch (const std::exception& e) {
+    trace("DHT state not written: %s", e.what());
+  }
+}
+
+void SessionImpl::log_alert(const lt::alert* a) const {
+  if (!cfg_.log) return;
+  lt::alert_category_t const shown =
+      lt::alert_category::error | lt::alert_category::tracker | lt::alert_category::connect |
+      lt::alert_category::dht | lt::alert_category::peer | lt::alert_category::port_mapping |
+      lt::alert_category::performance_warning | lt::alert_category::session_log |
+      lt::alert_category::torrent_log | lt::alert_category::dht_log;
+  if (!(a->category() & shown)) return;
+  trace("libtorrent %s: %s", a->what(), a->message().c_str());
+}
+
+void SessionImpl::warn_tracker(const lt::alert* a) {
+  std::string line;
+  if (auto* e = lt::alert_cast<lt::tracker_error_alert>(a)) {
+    std::string why = e->failure_reason();
+    if (why.empty()) why = e->error.message();
+    line = std::string("tracker ") + e->tracker_url() + ": " + why;
+  } else if (auto* w = lt::alert_cast<lt::tracker_warning_alert>(a)) {
+    line = std::string("tracker ") + w->tracker_url() + ": " + w->warning_message();
+  } else {
+    return;
+  }
+  if (!cfg_.warn || !warned_.insert(line).second) return;
+  cfg_.warn(line);
+}
+
+void SessionImpl::announce_dht_once() {
+  // A torrent added before the DHT ran misses libtorrent's prompt first announce; the next
+  // would come an announce interval (15 min) later. Ask for it as soon as the DHT runs (and
+  // again once it has bootstrapped, in handle_alert).
+  if (!cfg_.dht || dht_announced_ || !ses_->is_dht_running()) return;
+  lt::torrent_handle h;
+  {
+    std::lock_guard<std::mutex> lk(mu_);
+    h = handle_;
+  }
+  if (!h.is_valid()) return;
+  h.force_dht_announce();
+  dht_announced_ = true;
 }
 
 std::string SessionImpl::resume_path(const std::string& info_hash) const {
@@ -699,6 +804,7 @@ void SessionImpl::pump() {
     try {
       ses_->pop_alerts(&alerts);
       for (lt::alert* a : alerts) handle_alert(a);
+      announce_dht_once();
       refresh_status(false);
       plan_and_fill();
       maybe_save_resume();
@@ -709,6 +815,8 @@ void SessionImpl::pump() {
 }
 
 void SessionImpl::handle_alert(lt::alert* a) {
+  log_alert(a);
+  warn_tracker(a);
   if (auto* r = lt::alert_cast<lt::read_piece_alert>(a)) {
     on_read_piece(*r);
   } else if (auto* p = lt::alert_cast<lt::piece_finished_alert>(a)) {
@@ -740,12 +848,6 @@ void SessionImpl::handle_alert(lt::alert* a) {
     save_in_flight_ = false;
     ++saves_done_;
     changed_.notify_all();
-  } else if (cfg_.log && (lt::alert_cast<lt::peer_connect_alert>(a) ||
-                          lt::alert_cast<lt::peer_disconnected_alert>(a) ||
-                          lt::alert_cast<lt::peer_error_alert>(a) ||
-                          lt::alert_cast<lt::incoming_connection_alert>(a) ||
-                          lt::alert_cast<lt::peer_blocked_alert>(a))) {
-    trace("%s", a->message().c_str());
   } else if (auto* e = lt::alert_cast<lt::file_error_alert>(a)) {
     fail(std::string("file error on ") + e->filename() + ": " + e->error.message());
   } else if (auto* t = lt::alert_cast<lt::torrent_error_alert>(a)) {
@@ -758,6 +860,15 @@ void SessionImpl::handle_alert(lt::alert* a) {
   } else if (lt::alert_cast<lt::torrent_finished_alert>(a)) {
     std::lock_guard<std::mutex> lk(mu_);
     save_requested_ = true;
+  } else if (lt::alert_cast<lt::dht_bootstrap_alert>(a)) {
+    // A torrent added while the DHT was still starting missed its first announce, and
+    // libtorrent would wait a whole announce interval (15 min) for the next one.
+    lt::torrent_handle h;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      h = handle_;
+    }
+    if (h.is_valid()) h.force_dht_announce();
   }
 }
 

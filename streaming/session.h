@@ -31,6 +31,19 @@ struct SessionConfig {
   // Optional trace (e.g. for -v): one line per event — pieces verified, plans applied (read
   // head, window, resets, deadlines). Called on the session's pump thread; must not block.
   std::function<void(const std::string&)> log;
+  // With log: also libtorrent's own session and torrent logs (and the DHT's), not only its
+  // tracker, DHT, connection and error alerts.
+  bool log_detailed = false;
+  // Problems the user should hear of that do not stop the torrent (a tracker that fails or
+  // cannot be reached), one line each, told once per tracker and message. Pump thread; must
+  // not block.
+  std::function<void(const std::string&)> warn;
+  // DHT nodes (HOST:PORT) to start from. When given they replace libtorrent's default routers,
+  // and nodes on loopback or the LAN are accepted: a private DHT (e.g. sessions on 127.0.0.1).
+  std::vector<std::string> dht_bootstrap;
+  // The DHT's state (node id, known nodes) between runs: read when the session starts if the
+  // file exists, written when it ends. "" = not kept. Only with dht on.
+  std::string dht_state_file;
 };
 
 struct FileEntry {
@@ -48,6 +61,7 @@ struct Metadata {
   int64_t total_size = 0;
   std::vector<FileEntry> files;
   std::vector<std::string> trackers;
+  std::vector<std::string> web_seeds;  // BEP 19 url-list
 };
 
 // A snapshot, refreshed about 5 times a second by the session's pump thread.

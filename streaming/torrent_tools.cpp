@@ -37,7 +37,7 @@ bool valid_piece_size(int n) {
 
 bool make_torrent(const std::string& path, const std::string& out_file,
                   const std::vector<std::string>& trackers, int piece_size, std::string* error,
-                  Metadata* made) {
+                  Metadata* made, const std::vector<std::string>& web_seeds) {
   if (!valid_piece_size(piece_size)) {
     *error = "invalid piece size " + std::to_string(piece_size) +
              " (a power of two from 16384 to 67108864, or 0 for automatic)";
@@ -73,6 +73,7 @@ bool make_torrent(const std::string& path, const std::string& out_file,
     lt::create_torrent t(files, piece_size, lt::create_torrent::v1_only);
     int tier = 0;
     for (const std::string& url : trackers) t.add_tracker(url, tier++);
+    for (const std::string& url : web_seeds) t.add_url_seed(url);
     t.set_creator("Cine 0.1.0");
     lt::error_code lec;
     lt::set_piece_hashes(t, base.parent_path().string(), lec);
@@ -106,6 +107,8 @@ std::string format_metadata(const Metadata& m) {
   }
   s += m.trackers.empty() ? "trackers:   (none)\n" : "trackers:\n";
   for (const std::string& t : m.trackers) s += "  " + t + "\n";
+  if (!m.web_seeds.empty()) s += "web seeds:\n";
+  for (const std::string& w : m.web_seeds) s += "  " + w + "\n";
   return s;
 }
 

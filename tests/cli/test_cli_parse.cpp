@@ -82,3 +82,44 @@ TEST_CASE("rates") {
   CHECK_FALSE(cine::parse_rate("-5", &v));
   CHECK_FALSE(cine::parse_rate("1x", &v));
 }
+
+TEST_CASE("discovery, seeding-limit, log and web-seed options") {
+  cine::Options o;
+  std::string err;
+  REQUIRE(parse(
+      {"seed", "x.torrent", "--seed-ratio=1.5", "--seed-time=30m", "--dht-bootstrap=127.0.0.1:6881",
+       "--dht-bootstrap=[::1]:7000", "--log-file=/tmp/cine.log"},
+      &o, &err));
+  CHECK(o.seed_ratio == 1.5);
+  CHECK(o.seed_time == 1800);
+  CHECK(o.dht_bootstrap == std::vector<std::string>{"127.0.0.1:6881", "[::1]:7000"});
+  CHECK(o.log_file == "/tmp/cine.log");
+  o = {};
+  REQUIRE(parse({"create", "d", "-o", "d.torrent", "--web-seed=http://127.0.0.1:8000/d/",
+                 "--web-seed=https://example.org/d/"},
+                &o, &err));
+  CHECK(o.web_seeds.size() == 2);
+
+  double d = 0;
+  CHECK((cine::parse_duration("90", &d) && d == 90));
+  CHECK((cine::parse_duration("2h", &d) && d == 7200));
+  CHECK((cine::parse_duration("1.5d", &d) && d == 129600));
+  CHECK((cine::parse_duration("3s", &d) && d == 3));
+  CHECK_FALSE(cine::parse_duration("", &d));
+  CHECK_FALSE(cine::parse_duration("-3", &d));
+  CHECK_FALSE(cine::parse_duration("3x", &d));
+
+  for (std::vector<std::string> bad : std::vector<std::vector<std::string>>{
+           {"seed", "x", "--seed-ratio=-1"},
+           {"seed", "x", "--seed-ratio=abc"},
+           {"seed", "x", "--seed-time=soon"},
+           {"play", "x", "--dht-bootstrap=nohost"},
+           {"play", "x", "--dht-bootstrap=a:1,b:2"},
+           {"play", "x", "--log-file="},
+           {"create", "d", "-o", "d.torrent", "--web-seed=ftp://x/"}}) {
+    CAPTURE(bad.back());
+    o = {};
+    CHECK_FALSE(parse(bad, &o, &err));
+    CHECK(err.find("invalid --") == 0);
+  }
+}
