@@ -586,6 +586,9 @@ int play_once(const Options& o) {
       w.ratio = st.downloaded > 0 ? double(st.uploaded) / double(st.downloaded) : -1;
       w.buffered_ahead = st.buffered_ahead;
       w.pieces = pv.states;
+      w.torrent_pieces = pv.torrent_states;
+      w.ring_used = st.ring_used;
+      w.ring_capacity = st.ring_capacity;
       w.piece_size = pv.piece_size;
       w.file_offset = pv.file_offset - int64_t(pv.first_piece) * pv.piece_size;
       if (snap.file_size <= 0) snap.file_size = current.size;

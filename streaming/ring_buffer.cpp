@@ -23,6 +23,13 @@ int64_t RingBuffer::memory_bytes() const {
   return int64_t(buf_.capacity());
 }
 
+int64_t RingBuffer::present_bytes() const {
+  std::lock_guard<std::mutex> lk(mu_);
+  int64_t n = 0;
+  for (auto const& [begin, end] : present_) n += end - begin;
+  return n;
+}
+
 int64_t RingBuffer::write(int64_t pos, const uint8_t* data, size_t len) {
   std::lock_guard<std::mutex> lk(mu_);
   ByteRange const r =

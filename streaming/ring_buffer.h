@@ -54,6 +54,8 @@ class RingBuffer {
   int64_t capacity() const { return cap_; }
   // Bytes of memory held (allocated on the first write, at most capacity).
   int64_t memory_bytes() const;
+  // Bytes present in the window now (its fill, for the stats panel).
+  int64_t present_bytes() const;
 
  private:
   int64_t copy_out_locked(int64_t pos, uint8_t* buf, size_t len) const;

@@ -764,12 +764,15 @@ PieceView SessionImpl::piece_view() const {
   v.first_piece = span.begin.value;
   v.file_offset = map.file_offset();
   v.piece_size = map.piece_size();
-  for (PieceIndex p = span.begin; p < span.end; ++p) {
-    v.states += pieces_view_.have(p)        ? 'h'
-                : critical_view_.count(p)   ? 'c'
-                : pieces_view_.requested(p) ? 'r'
-                                            : '.';
-  }
+  auto letter = [&](PieceIndex p) {
+    return pieces_view_.have(p)        ? 'h'
+           : critical_view_.count(p)   ? 'c'
+           : pieces_view_.requested(p) ? 'r'
+                                       : '.';
+  };
+  for (PieceIndex p = span.begin; p < span.end; ++p) v.states += letter(p);
+  v.torrent_states.reserve(size_t(ti_->num_pieces()));
+  for (int i = 0; i < ti_->num_pieces(); ++i) v.torrent_states += letter(PieceIndex(i));
   return v;
 }
 
@@ -980,6 +983,7 @@ void SessionImpl::plan_and_fill() {
   if (released_) {
     std::lock_guard<std::mutex> lk(mu_);
     stats_.buffered_ahead = 0;
+    stats_.ring_used = stats_.ring_capacity = -1;
     critical_view_.clear();
     return;
   }
@@ -1074,8 +1078,10 @@ void SessionImpl::fill(const lt::torrent_handle& h, int64_t head) {
       for (PieceIndex p = span.begin; p < span.end; ++p) read_piece(h, p);
     }
   }
-  int64_t buffered = 0;
+  int64_t buffered = 0, ring_used = -1, ring_capacity = -1;
   if (fed_) {
+    ring_used = fed_->ring().present_bytes();
+    ring_capacity = fed_->ring().capacity();
     RingBuffer& ring = fed_->ring();
     PieceSpan const span = map_->pieces_for({head, ring.window().end});
     for (PieceIndex p = span.begin; p < span.end; ++p) {
@@ -1088,6 +1094,8 @@ void SessionImpl::fill(const lt::torrent_handle& h, int64_t head) {
   }
   std::lock_guard<std::mutex> lk(mu_);
   stats_.buffered_ahead = buffered;
+  stats_.ring_used = ring_used;
+  stats_.ring_capacity = ring_capacity;
   critical_view_ = picker_->critical();
 }
 

@@ -76,6 +76,8 @@ struct SwarmStats {
   int num_pieces = 0;
   double progress = 0;         // of the wanted files, 0..1
   int64_t buffered_ahead = 0;  // verified bytes contiguous from the read head
+  // The open stream's ring buffer: bytes in it and its memory bound; -1 without a stream.
+  int64_t ring_used = -1, ring_capacity = -1;
   bool finished = false;       // all wanted files downloaded
 };
 
@@ -86,6 +88,8 @@ struct PieceView {
   std::string states;
   int64_t file_offset = 0;  // offset of the file inside the torrent
   int piece_size = 0;
+  // The whole torrent, one char a piece, same letters ('.' also for pieces of unwanted files).
+  std::string torrent_states;
 };
 
 // Reads a .torrent file without a session. False with a one-line *error for a missing,

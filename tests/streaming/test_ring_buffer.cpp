@@ -156,3 +156,16 @@ TEST_CASE("ring buffer: wrap-around keeps bytes at their stream position") {
   CHECK(r.read(900, buf, 1000) == 450);
   CHECK(std::vector<uint8_t>(buf, buf + 450) == pattern(900, 450));
 }
+
+TEST_CASE("ring buffer: present_bytes counts what the window holds") {
+  RingBuffer ring(1000, 100);
+  CHECK(ring.present_bytes() == 0);
+  std::vector<uint8_t> d(40, 7);
+  ring.write(10, d.data(), d.size());
+  ring.write(30, d.data(), d.size());  // overlaps: 10..70
+  CHECK(ring.present_bytes() == 60);
+  ring.write(500, d.data(), d.size());  // outside the window: dropped
+  CHECK(ring.present_bytes() == 60);
+  ring.seek(600);  // the window moves on: what fell out is gone
+  CHECK(ring.present_bytes() == 0);
+}

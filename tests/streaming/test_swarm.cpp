@@ -49,7 +49,13 @@ TEST_CASE("swarm: a leecher streams the whole file from three limited seeders, b
   CHECK(st.num_pieces == 192);
   streaming::PieceView const pv = s->piece_view();
   CHECK(pv.states.size() == 192);
+  CHECK(pv.torrent_states.size() == 192);
   CHECK(pv.piece_size == 32 << 10);
+  // The stats panel's ring line: what the stream's window holds, within its bound.
+  CHECK(st.ring_capacity > 0);  // the configured bound, clipped to the file
+  CHECK(st.ring_capacity <= int64_t(sw.content.size()));
+  CHECK(st.ring_used > 0);
+  CHECK(st.ring_used <= st.ring_capacity);
   CHECK(swarm::wait_for([&] { return s->finished(); }, 30s));
   CHECK(swarm::wait_for([&] { return s->stats().buffered_ahead == 0; }, 2s));  // head at the end
 }
