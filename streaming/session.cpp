@@ -236,10 +236,6 @@ lt::settings_pack make_settings(const SessionConfig& cfg) {
   // connection (handshake, unchoke, first block) waits for it: 100 ms instead of 500 ms makes
   // the first bytes of a limited peer arrive in a fraction of a second.
   sp.set_int(lt::settings_pack::tick_interval, 100);
-  // Requests queued at a peer are served in order, so a piece the reader needs now waits
-  // behind them: keep about a second's worth per peer (libtorrent's default is three), still
-  // many round trips' worth on any real link.
-  sp.set_int(lt::settings_pack::request_queue_time, 1);
   return sp;
 }
 
