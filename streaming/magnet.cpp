@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdint>
 
+#include "streaming/safe_text.h"
+
 namespace streaming {
 
 namespace {
@@ -63,6 +65,23 @@ bool base32_to_hex(const std::string& s, std::string* hex) {
   return hex->size() == 40;
 }
 
+constexpr size_t kMaxMagnetBytes = 16 << 10;  // real links with many trackers stay far below
+
+// A name a link may suggest: shown and possibly used for a folder until the metadata arrives.
+bool safe_name(const std::string& n) {
+  return !has_unsafe_chars(n) && n != "." && n != ".." && n.find('/') == std::string::npos &&
+         n.find('\\') == std::string::npos;
+}
+
+// Trackers Cine may contact: announce URLs over HTTP(S) or UDP (and WebSocket ones, which
+// libtorrent ignores), never local files or scripts.
+bool allowed_tracker(const std::string& url) {
+  std::string const l = lower(url.substr(0, 8));
+  for (const char* scheme : {"http://", "https://", "udp://", "ws://", "wss://"})
+    if (l.rfind(scheme, 0) == 0) return !has_unsafe_chars(url);
+  return false;
+}
+
 }  // namespace
 
 bool is_magnet(const std::string& s) { return lower(s.substr(0, 7)) == "magnet:"; }
@@ -70,7 +89,12 @@ bool is_magnet(const std::string& s) { return lower(s.substr(0, 7)) == "magnet:"
 bool parse_magnet(const std::string& uri, MagnetInfo* out, std::string* error) {
   *out = MagnetInfo{};
   if (!is_magnet(uri) || uri.size() < 8 || uri[7] != '?') {
-    *error = "not a magnet link (expected magnet:?xt=urn:btih:...): " + uri;
+    *error = "not a magnet link (expected magnet:?xt=urn:btih:...): " + display_safe(uri, 200);
+    return false;
+  }
+  if (uri.size() > kMaxMagnetBytes) {
+    *error = "magnet link too long (" + std::to_string(uri.size()) + " bytes, at most " +
+             std::to_string(kMaxMagnetBytes) + ")";
     return false;
   }
   std::string const query = uri.substr(8);
@@ -91,7 +115,7 @@ bool parse_magnet(const std::string& uri, MagnetInfo* out, std::string* error) {
         if (h.size() == 40 && all_hex(h)) {
           out->btih = lower(h);
         } else if (h.size() != 32 || !base32_to_hex(h, &out->btih)) {
-          *error = "invalid info-hash in magnet link: '" + h +
+          *error = "invalid info-hash in magnet link: '" + display_safe(h, 100) +
                    "' (expected 40 hex or 32 base32 characters)";
           return false;
         }
@@ -100,14 +124,24 @@ bool parse_magnet(const std::string& uri, MagnetInfo* out, std::string* error) {
         if (h.size() == 68 && h.rfind("1220", 0) == 0 && all_hex(h)) {
           out->btmh = h.substr(4);
         } else {
-          *error = "invalid v2 info-hash in magnet link: '" + value.substr(9) +
+          *error = "invalid v2 info-hash in magnet link: '" + display_safe(value.substr(9), 100) +
                    "' (expected 1220 followed by 64 hex characters)";
           return false;
         }
       }
     } else if (key == "dn") {
+      if (!safe_name(value)) {
+        *error = "unsafe name in magnet link (dn=" + display_safe(value, 100) +
+                 "): control, bidi or path characters";
+        return false;
+      }
       out->name = value;
     } else if (key == "tr" || key.rfind("tr.", 0) == 0) {
+      if (!allowed_tracker(value)) {
+        *error = "unsupported tracker in magnet link: '" + display_safe(value, 200) +
+                 "' (only http, https and udp announce URLs)";
+        return false;
+      }
       out->trackers.push_back(value);
     } else if (key == "x.pe") {
       out->peers.push_back(value);

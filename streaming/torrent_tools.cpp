@@ -9,6 +9,7 @@
 #include <libtorrent/file_storage.hpp>
 
 #include "streaming/files.h"
+#include "streaming/safe_text.h"
 
 namespace streaming {
 
@@ -121,7 +122,7 @@ std::string format_magnet(const MagnetInfo& m) {
   for (const std::string& t : m.trackers) s += "  " + t + "\n";
   if (!m.peers.empty()) {
     s += "peers:\n";
-    for (const std::string& p : m.peers) s += "  " + p + "\n";
+    for (const std::string& p : m.peers) s += "  " + display_safe(p, 200) + "\n";
   }
   s += "files:      unknown until the metadata is fetched from peers (add --peer=HOST:PORT)\n";
   return s;
