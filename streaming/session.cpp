@@ -36,6 +36,8 @@
 #include "streaming/files.h"
 #include "streaming/magnet.h"
 #include "streaming/picker.h"
+#include "streaming/resume_file.h"
+#include "streaming/safe_text.h"
 #include "streaming/torrent_stream.h"
 
 namespace streaming {
@@ -54,6 +56,7 @@ constexpr auto kResumeEvery = 30s;       // periodic resume data
 constexpr auto kReconnectEvery = 5s;     // --peer endpoints, while no peer is connected
 constexpr size_t kMaxReadsInFlight = 4;  // read_piece requests feeding the ring and the index
 constexpr int64_t kMaxTorrentFile = 64ll << 20;  // .torrent and resume files
+constexpr int kMaxPieceSize = 128 << 20;         // libtorrent's own limit
 const char* const kCleanKey = "cine-clean";
 
 // The pump sleeps on this; libtorrent's alert notify and the stream only wake it.
@@ -93,9 +96,9 @@ std::string info_hash_hex(const lt::info_hash_t& ih) {
   return to_hex(ih.v2.data(), ih.v2.size());
 }
 
-std::shared_ptr<lt::torrent_info> load_torrent_info(const std::string& path, std::string* error) {
-  std::vector<char> bytes;
-  if (!read_whole_file(path, kMaxTorrentFile, &bytes, error)) return nullptr;
+// bytes of a .torrent file (named path in messages) -> torrent_info, or nullptr + *error.
+std::shared_ptr<lt::torrent_info> parse_torrent_info(const std::vector<char>& bytes,
+                                                     const std::string& path, std::string* error) {
   lt::error_code ec;
   std::shared_ptr<lt::torrent_info> ti;
   try {
@@ -109,12 +112,26 @@ std::shared_ptr<lt::torrent_info> load_torrent_info(const std::string& path, std
     *error = path + " is not a valid .torrent file (" + ec.message() + ")";
     return nullptr;
   }
+  // libtorrent parses larger pieces but refuses them only once the torrent is added.
+  if (ti->piece_length() > kMaxPieceSize) {
+    *error = path + " is not a valid .torrent file (piece size " +
+             std::to_string(ti->piece_length()) + " bytes; at most 128 MiB)";
+    return nullptr;
+  }
   return ti;
+}
+
+std::shared_ptr<lt::torrent_info> load_torrent_info(const std::string& path, std::string* error) {
+  std::vector<char> bytes;
+  if (!read_whole_file(path, kMaxTorrentFile, &bytes, error)) return nullptr;
+  return parse_torrent_info(bytes, path, error);
 }
 
 Metadata to_metadata(const lt::torrent_info& ti) {
   Metadata m;
-  m.name = ti.name();
+  // Names come from the torrent: shown in the terminal and the overlay, so no control or bidi
+  // character survives (libtorrent already keeps the paths it writes inside the save path).
+  m.name = display_safe(ti.name());
   m.info_hash = info_hash_hex(ti.info_hashes());
   m.piece_size = ti.piece_length();
   m.num_pieces = ti.num_pieces();
@@ -122,11 +139,11 @@ Metadata to_metadata(const lt::torrent_info& ti) {
   lt::file_storage const& files = ti.files();
   for (lt::file_index_t i : files.file_range()) {
     if (files.pad_file_at(i)) continue;
-    m.files.push_back(
-        FileEntry{int(i), files.file_path(i), files.file_size(i), files.file_offset(i)});
+    m.files.push_back(FileEntry{int(i), display_safe(files.file_path(i)), files.file_size(i),
+                                files.file_offset(i)});
   }
-  for (const lt::announce_entry& t : ti.trackers()) m.trackers.push_back(t.url);
-  for (const lt::web_seed_entry& w : ti.web_seeds()) m.web_seeds.push_back(w.url);
+  for (const lt::announce_entry& t : ti.trackers()) m.trackers.push_back(display_safe(t.url));
+  for (const lt::web_seed_entry& w : ti.web_seeds()) m.web_seeds.push_back(display_safe(w.url));
   return m;
 }
 
@@ -245,6 +262,33 @@ bool load_torrent_metadata(const std::string& path, Metadata* out, std::string* 
   auto ti = load_torrent_info(path, error);
   if (!ti) return false;
   *out = to_metadata(*ti);
+  return true;
+}
+
+bool parse_torrent_metadata(const std::vector<char>& bytes, Metadata* out, std::string* error) {
+  auto ti = parse_torrent_info(bytes, "the data", error);
+  if (!ti) return false;
+  *out = to_metadata(*ti);
+  return true;
+}
+
+bool parse_resume_file(const std::vector<char>& buf, const std::string& info_hash,
+                       lt::add_torrent_params* out) {
+  lt::error_code ec;
+  lt::bdecode_node const node = lt::bdecode(buf, ec);
+  if (ec || node.type() != lt::bdecode_node::dict_t) return false;
+  bool const clean = node.dict_find_int_value(kCleanKey, 0) == 1;
+  lt::add_torrent_params resumed = lt::read_resume_data(node, ec);
+  if (ec || info_hash_hex(resumed.info_hashes) != info_hash) return false;
+  if (!clean) {
+    // Saved while pieces were still arriving (or the process was killed): pieces verified
+    // after the save would be fetched again. Without a piece list libtorrent hashes what is on
+    // disk instead, which re-downloads nothing verified.
+    resumed.have_pieces.clear();
+    resumed.verified_pieces.clear();
+    resumed.unfinished_pieces.clear();
+  }
+  *out = std::move(resumed);
   return true;
 }
 
@@ -554,20 +598,8 @@ void SessionImpl::load_resume(lt::add_torrent_params* atp, const std::string& in
   std::vector<char> buf;
   std::string ignored;
   if (!read_whole_file(resume_path(info_hash), kMaxTorrentFile, &buf, &ignored)) return;
-  lt::error_code ec;
-  lt::bdecode_node const node = lt::bdecode(buf, ec);
-  if (ec || node.type() != lt::bdecode_node::dict_t) return;
-  bool const clean = node.dict_find_int_value(kCleanKey, 0) == 1;
-  lt::add_torrent_params resumed = lt::read_resume_data(node, ec);
-  if (ec || info_hash_hex(resumed.info_hashes) != info_hash) return;
-  if (!clean) {
-    // Saved while pieces were still arriving (or the process was killed): pieces verified
-    // after the save would be fetched again. Without a piece list libtorrent hashes what is on
-    // disk instead, which re-downloads nothing verified.
-    resumed.have_pieces.clear();
-    resumed.verified_pieces.clear();
-    resumed.unfinished_pieces.clear();
-  }
+  lt::add_torrent_params resumed;
+  if (!parse_resume_file(buf, info_hash, &resumed)) return;
   if (atp->ti) resumed.ti = atp->ti;
   *atp = std::move(resumed);
 }

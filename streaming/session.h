@@ -95,6 +95,8 @@ struct PieceView {
 // Reads a .torrent file without a session. False with a one-line *error for a missing,
 // unreadable or invalid file.
 bool load_torrent_metadata(const std::string& path, Metadata* out, std::string* error);
+// The same from the file's bytes in memory (errors name "the data").
+bool parse_torrent_metadata(const std::vector<char>& bytes, Metadata* out, std::string* error);
 
 // Threads: the public calls come from the application's threads (any, one at a time per call);
 // the session runs libtorrent's alert pump on a thread of its own, which applies the piece
