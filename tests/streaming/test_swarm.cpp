@@ -199,6 +199,15 @@ TEST_CASE("swarm: after kill -9 the next run keeps every verified piece") {
   REQUIRE(b->wait_checked({}, &error));
   CHECK(b->stats().pieces_have >= last);
   CHECK(b->stats().downloaded == 0);
+  int const have = b->stats().pieces_have;
+  b.reset();
+
+  // Finishing from the seeder fetches only the missing pieces and ends byte-identical.
+  auto c = swarm::start_session(swarm::loopback_config(leech.path(), 0, {peer}), sw.torrent);
+  REQUIRE(c->wait_checked({}, &error));
+  REQUIRE(swarm::wait_for([&] { return c->finished(); }, 60s));
+  CHECK(c->stats().downloaded <= int64_t(256 - have) * (16 << 10));
+  CHECK(swarm::read_file(leech.path() + "/" + sw.file_name) == sw.content);
 }
 
 TEST_CASE("swarm: a second leecher gets its pieces from the first one (seeding)") {
