@@ -620,6 +620,13 @@ int play_once(const Options& o) {
   }, swarm_status);
   fetchers.clear();
   stream.reset();
+  // A disk or torrent error ends the stream's reads, which FFmpeg may report as the end of the
+  // file: say why and fail instead.
+  if (std::string const fatal = s->error(); !fatal.empty() && code != 130) {
+    log.emit("error", {{"message", fatal}});
+    print_error(fatal);
+    code = 1;
+  }
   s->save_resume();
   if (code == 0 && o.seed && !g_quit) {
     std::fprintf(stderr, "cine: playback ended; downloading/seeding in the background (Ctrl-C to stop)\n");

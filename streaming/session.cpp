@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <initializer_list>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
@@ -53,7 +54,7 @@ constexpr auto kStatusEvery = 200ms;     // libtorrent status refresh
 constexpr auto kDeadlineRefresh = 1s;    // re-issue unchanged deadlines (they are relative)
 constexpr auto kStagedDeadlines = 50ms;  // after a far seek, the rest of the window's deadlines
 constexpr auto kResumeEvery = 30s;       // periodic resume data
-constexpr auto kReconnectEvery = 5s;     // --peer endpoints, while no peer is connected
+constexpr auto kReconnectEvery = 1s;     // --peer endpoints, while no peer is connected
 constexpr size_t kMaxReadsInFlight = 4;  // read_piece requests feeding the ring and the index
 constexpr int64_t kMaxTorrentFile = 64ll << 20;  // .torrent and resume files
 constexpr int kMaxPieceSize = 128 << 20;         // libtorrent's own limit
@@ -188,7 +189,25 @@ bool parse_endpoint(const std::string& s, lt::tcp::endpoint* ep, std::string* er
   return true;
 }
 
+bool has_extension(const std::string& name, std::initializer_list<const char*> exts) {
+  std::string ext = fs::path(name).extension().string();
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  return std::find_if(exts.begin(), exts.end(), [&](const char* e) { return ext == e; }) !=
+         exts.end();
+}
+
+// Without --file, a torrent with neither is refused rather than fed to FFmpeg's probes (which
+// happily "play" a text file as ANSI art).
+bool is_audio_name(const std::string& name) {
+  return has_extension(name, {".mp3", ".flac", ".ogg", ".opus", ".m4a", ".aac", ".wav", ".wma",
+                              ".mka", ".ac3", ".dts"});
+}
+
 bool is_video_name(const std::string& name) {
+  if (has_extension(name, {".vob", ".3gp", ".divx", ".rmvb", ".ogm", ".asf", ".mts", ".m2v",
+                           ".f4v", ".mk3d"}))
+    return true;
   static const char* const exts[] = {".mkv",  ".mp4", ".m4v", ".webm", ".avi", ".mov", ".ts",
                                      ".m2ts", ".wmv", ".flv", ".ogv",  ".mpg", ".mpeg"};
   std::string ext = fs::path(name).extension().string();
@@ -253,6 +272,9 @@ lt::settings_pack make_settings(const SessionConfig& cfg) {
   // connection (handshake, unchoke, first block) waits for it: 100 ms instead of 500 ms makes
   // the first bytes of a limited peer arrive in a fraction of a second.
   sp.set_int(lt::settings_pack::tick_interval, 100);
+  // A peer that dropped may be back in seconds (a restarted seeder, a flaky link); libtorrent
+  // waits a minute per earlier failure before trying it again, which stalls a stream that long.
+  sp.set_int(lt::settings_pack::min_reconnect_time, 2);
   return sp;
 }
 
@@ -319,6 +341,10 @@ class SessionImpl final : public Session {
   }
   PieceView piece_view() const override;
   void save_resume() override;
+  std::string error() const override {
+    std::lock_guard<std::mutex> lk(mu_);
+    return fatal_;
+  }
   bool finished() const override {
     std::lock_guard<std::mutex> lk(mu_);
     return stats_.finished;
@@ -717,10 +743,16 @@ bool SessionImpl::select_file(const std::string& spec, FileEntry* chosen, std::s
   if (spec.empty()) {
     for (bool video : {true, false}) {
       for (const FileEntry& f : files) {
-        if (video && !is_video_name(f.path)) continue;
+        if (!(video ? is_video_name(f.path) : is_audio_name(f.path))) continue;
         if (!pick || f.size > pick->size) pick = &f;
       }
       if (pick) break;
+    }
+    if (!pick) {
+      *error = "no video or audio file in the torrent (" + std::to_string(files.size()) +
+               " file" + (files.size() == 1 ? "" : "s") +
+               "; choose one with --file=INDEX|NAME, see `cine info`)";
+      return false;
     }
   } else if (std::all_of(spec.begin(), spec.end(), [](char c) { return c >= '0' && c <= '9'; }) &&
              spec.size() < 9) {

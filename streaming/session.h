@@ -147,6 +147,11 @@ class Session {
   // session only seeds). Before that, the download goes on in the background for as long as the
   // session lives.
   virtual bool finished() const = 0;
+
+  // The error that stopped the torrent for good (a disk full or read-only, a file error, a
+  // torrent error), "" while there is none. A stream's reads fail with -EIO from then on, which
+  // FFmpeg may take for the end of the file: callers ask here why.
+  virtual std::string error() const { return {}; }
 };
 
 }  // namespace streaming
