@@ -7,6 +7,7 @@ pkgs=(
   libsdl2-dev libimgui-dev libass-dev libtorrent-rasterbar-dev
   nlohmann-json3-dev libcpp-httplib-dev doctest-dev
   fonts-dejavu-core xvfb xauth opentracker
+  clang libclang-rt-14-dev
 )
 missing=()
 for p in "${pkgs[@]}"; do
