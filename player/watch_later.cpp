@@ -118,6 +118,10 @@ bool WatchLater::load(const std::string& key, ResumePoint* out) const {
   if (p.empty()) return false;
   std::ifstream in(p);
   if (!in) return false;
+  // An entry is a line of JSON; anything large is not ours (and is not read into memory).
+  in.seekg(0, std::ios::end);
+  if (!in || in.tellg() > std::streamoff(64 << 10)) return false;
+  in.seekg(0);
   std::stringstream ss;
   ss << in.rdbuf();
   nlohmann::json j = nlohmann::json::parse(ss.str(), nullptr, false);
