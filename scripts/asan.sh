@@ -12,4 +12,12 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:detect_stack
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/sanitizer/lsan.supp:print_suppressions=0}
 cd build-asan
-ctest --output-on-failure -j1 --timeout 900 "$@"
+# test_window draws through real X11/EGL drivers that SDL dlopens and unloads again: their
+# one-time allocations show up as leaks in "<unknown module>", which LeakSanitizer can neither
+# name nor suppress. It runs under ASan+UBSan with leak checking off; every other test (the
+# player core included) runs with it on.
+status=0
+ctest --output-on-failure -j1 --timeout 900 -E '^test_window$' "$@" || status=1
+ASAN_OPTIONS=${ASAN_OPTIONS/detect_leaks=1/detect_leaks=0} \
+  ctest --output-on-failure -j1 --timeout 900 -R '^test_window$' || status=1
+exit $status
