@@ -197,30 +197,20 @@ std::string read_text(const std::string& path) {
 
 }  // namespace
 
-TEST_CASE("tracker: a leecher with only the HTTP tracker's URL finds the seeder") {
-  swarm::TempDir d("trk-http");
-  Shared s(d, {});
-  Tracker t(d, {s.hash});
-  ProcessResult r = cine({"create", d / "data/clip.mkv", "-o", s.torrent, "--piece-size=32768",
-                          "--tracker=" + t.http()});
-  REQUIRE(r.code == 0);
-  auto seeder = seed(d, s, kNoDiscovery);
-  t.wait_seeders(s.hash);
-  leech_all(d, s, "leech");
-  CHECK(seeder->stop() == 0);
-}
-
-TEST_CASE("tracker: a leecher with only the UDP tracker's URL finds the seeder") {
-  swarm::TempDir d("trk-udp");
-  Shared s(d, {});
-  Tracker t(d, {s.hash});
-  ProcessResult r = cine({"create", d / "data/clip.mkv", "-o", s.torrent, "--piece-size=32768",
-                          "--tracker=" + t.udp()});
-  REQUIRE(r.code == 0);
-  auto seeder = seed(d, s, kNoDiscovery);
-  t.wait_seeders(s.hash);
-  leech_all(d, s, "leech");
-  CHECK(seeder->stop() == 0);
+TEST_CASE("tracker: a leecher with only the tracker's URL (HTTP, then UDP) finds the seeder") {
+  for (bool const udp : {false, true}) {
+    CAPTURE(udp);
+    swarm::TempDir d(udp ? "trk-udp" : "trk-http");
+    Shared s(d, {});
+    Tracker t(d, {s.hash});
+    ProcessResult r = cine({"create", d / "data/clip.mkv", "-o", s.torrent, "--piece-size=32768",
+                            "--tracker=" + (udp ? t.udp() : t.http())});
+    REQUIRE(r.code == 0);
+    auto seeder = seed(d, s, kNoDiscovery);
+    t.wait_seeders(s.hash);
+    leech_all(d, s, "leech");
+    CHECK(seeder->stop() == 0);
+  }
 }
 
 TEST_CASE("tracker: a magnet's metadata comes through its tr= tracker") {
