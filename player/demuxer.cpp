@@ -196,6 +196,24 @@ void Demuxer::push_flush(int serial, double target) {
   }
 }
 
+// Exact seeking shows the first frame at or after the target. When that frame is itself a
+// keyframe (the target lies less than a frame before it), reading from it gives the same
+// picture as reading from the keyframe before the target, without decoding a whole GOP first.
+// Only where the index holds presentation times (Matroska/WebM; MP4's holds decode times, which
+// B-frames put before the pictures they show). Returns the keyframe's timestamp in the video
+// stream's time base, or AV_NOPTS_VALUE.
+int64_t Demuxer::next_keyframe_within_a_frame(int64_t ts) const {
+  if (video_idx_ < 0 || !std::strstr(fmt_->iformat->name, "matroska")) return AV_NOPTS_VALUE;
+  AVStream* st = fmt_->streams[video_idx_];
+  const AVRational rate = st->avg_frame_rate.num > 0 ? st->avg_frame_rate : st->r_frame_rate;
+  if (rate.num <= 0 || rate.den <= 0) return AV_NOPTS_VALUE;
+  const int64_t sts = av_rescale_q(ts, AVRational{1, AV_TIME_BASE}, st->time_base);
+  const AVIndexEntry* e = avformat_index_get_entry_from_timestamp(st, sts, 0);  // at or after
+  if (!e || !(e->flags & AVINDEX_KEYFRAME) || e->timestamp <= sts) return AV_NOPTS_VALUE;
+  const double gap = static_cast<double>(e->timestamp - sts) * av_q2d(st->time_base);
+  return gap < 0.9 / av_q2d(rate) ? e->timestamp : AV_NOPTS_VALUE;
+}
+
 bool Demuxer::do_seek(double target, int serial) {
   serial_ = serial;
   eof_serial_ = -1;
@@ -223,6 +241,9 @@ bool Demuxer::do_seek(double target, int serial) {
   int64_t ts = static_cast<int64_t>(std::llround(aim * AV_TIME_BASE));
   if (fmt_->start_time != AV_NOPTS_VALUE) ts += fmt_->start_time;
   int ret = avformat_seek_file(fmt_, -1, INT64_MIN, ts, ts, 0);
+  // (Matroska reads its Cues at the first seek: look for the keyframe after that.)
+  const int64_t key = ret >= 0 && own_index ? next_keyframe_within_a_frame(ts) : AV_NOPTS_VALUE;
+  if (key != AV_NOPTS_VALUE) avformat_seek_file(fmt_, video_idx_, INT64_MIN, key, key, 0);
   if (ret < 0 && !avio_.interrupted()) {
     // Some demuxers cannot find a keyframe at or before ts; accept the nearest one instead.
     ret = avformat_seek_file(fmt_, -1, INT64_MIN, ts, INT64_MAX, 0);

@@ -77,6 +77,7 @@ class Demuxer {
  private:
   void run();
   bool do_seek(double target, int serial);
+  int64_t next_keyframe_within_a_frame(int64_t ts) const;
   void push_flush(int serial, double target);
 
   void apply_discard();  // read thread (or before start)

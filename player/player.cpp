@@ -21,6 +21,7 @@ namespace player {
 namespace {
 constexpr double kSyncMin = 0.04, kSyncMax = 0.1;  // A/V sync thresholds (s), as ffplay
 constexpr double kStallDebounce = 0.1;             // s of starvation before a stall counts
+constexpr double kHoldStarve = 2.0;  // s with nothing read during a pre-roll before a stall counts
 constexpr double kOsdSeconds = 1.5;                // how long a feedback message stays
 constexpr double kMinSpeed = 0.25, kMaxSpeed = 4.0;
 constexpr double kMaxVolume = 130;
@@ -135,6 +136,8 @@ struct Player::Impl {
   int shown_serial = -1;           // serial of the last presented frame
   bool first_frame_done = false;
   bool prerolling = false;         // holding the first picture until cache_initial is buffered
+  double hold_read_until = -2;     // during the hold: the demuxer's last read_until seen, and when
+  double hold_moved_at = 0;        //   it last moved
   bool user_seek_pending = false;  // a seek_done is owed for the current serial
   double seek_target = 0;          // target of the latest seek (for relative seeks in a row)
   bool seeking = false;            // current serial has not presented its first frame
@@ -233,6 +236,13 @@ struct Player::Impl {
     seek_target = target;
     seeking = true;
     eof_reached = false;
+    // A stream holds the picture after a seek as after opening, until cache_initial is buffered:
+    // starting at once on the few packets that made the first picture would stall a moment later.
+    if (opts.cache_initial > 0 && !prerolling) {
+      prerolling = true;
+      hold_moved_at = now_seconds();
+      if (ao) ao->set_paused(true);
+    }
     if (user) {
       user_seek_pending = true;
       emit("seek_begin", {{"target", target}});
@@ -295,7 +305,7 @@ struct Player::Impl {
       if (d > 0 && d < 1.0) played += d;
     }
     vclock.set(f.pts, s);
-    if (paused) vclock.set_paused(true);
+    if (paused || prerolling) vclock.set_paused(true);
     last_pts = f.pts;
     last_duration = f.duration;
     if (f.key && f.pos >= 0) last_key_pos = f.pos;
@@ -357,15 +367,15 @@ struct Player::Impl {
         continue;
       }
       if (shown_serial != s) {  // first picture after open or a seek: show it at once
-        if (prerolling) {  // (after open: once the pre-roll is buffered)
-          *remaining = std::min(*remaining, 0.005);
-          return;
-        }
         auto f = vfq->try_pop();
         if (!f) return;
         present(*f);
         frame_timer = now_seconds();
         *remaining = 0;
+        return;
+      }
+      if (prerolling) {  // the picture stands until the pre-roll is buffered (mpv: buffering)
+        *remaining = std::min(*remaining, 0.005);
         return;
       }
       if (paused) {
@@ -455,7 +465,16 @@ struct Player::Impl {
       return;
     }
     bool waiting;
-    if (has_video)
+    if (prerolling) {
+      // Holding the picture for the pre-roll is no stall while media keeps arriving; it is one
+      // once nothing new was read for kHoldStarve (a swarm that stopped, a seeder gone).
+      const double until = demuxer->read_until(serial.load());
+      if (until != hold_read_until) {
+        hold_read_until = until;
+        hold_moved_at = now;
+      }
+      waiting = now - hold_moved_at >= kHoldStarve;
+    } else if (has_video)
       waiting = vfq->count() == 0 && vpq->count() == 0 && vdec->finished_serial() != serial.load();
     else
       waiting = afq->count() == 0 && apq->count() == 0 && ao->starving();
@@ -479,6 +498,7 @@ struct Player::Impl {
   // picture was demuxed, or the file ended, or the packet queues are full.
   bool preroll_ready() {
     const int s = serial.load();
+    if (has_video && shown_serial != s) return false;  // the picture comes first
     if (demuxer->eof_for(s)) return true;
     if ((vpq && vpq->full()) || (apq && apq->full())) return true;
     double from = NAN;
@@ -497,6 +517,9 @@ struct Player::Impl {
     if (!prerolling || !preroll_ready()) return;
     prerolling = false;
     if (ao) ao->set_paused(paused);
+    vclock.set_paused(paused);
+    frame_timer = now_seconds();
+    emit("playing", {{"pos", position()}});
     need_redraw = true;
   }
 
@@ -724,7 +747,7 @@ struct Player::Impl {
     snap.muted = muted;
     snap.volume = volume;
     snap.speed = speed;
-    snap.buffering = stalled || seeking || !first_frame_done;
+    snap.buffering = stalled || seeking || prerolling || !first_frame_done;
     snap.buffering_what = !first_frame_done ? "opening" : seeking ? "seeking" : stalled ? "stalled" : "";
     snap.buffered_until = demuxer ? demuxer->read_until(serial.load()) : -1;
     snap.file_size = src ? src->size() : -1;
@@ -894,7 +917,7 @@ struct Player::Impl {
     p.pause = paused;
     p.mute = muted;
     p.seeking = seeking;
-    p.buffering = stalled || seeking || !first_frame_done;
+    p.buffering = stalled || seeking || prerolling || !first_frame_done;
     p.eof_reached = eof_reached;
     p.fullscreen = vo && vo->fullscreen();
     p.idle = !demuxer;
@@ -1126,6 +1149,7 @@ bool Player::Impl::open_file(const FileSpec& spec, std::string* error) {
   }
   apply_volume();
   prerolling = opts.cache_initial > 0;
+  hold_moved_at = now_seconds();
   if (ao && (paused || prerolling)) ao->set_paused(true);
   if (paused) vclock.set_paused(true);
 

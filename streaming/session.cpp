@@ -275,6 +275,12 @@ lt::settings_pack make_settings(const SessionConfig& cfg) {
   // A peer that dropped may be back in seconds (a restarted seeder, a flaky link); libtorrent
   // waits a minute per earlier failure before trying it again, which stalls a stream that long.
   sp.set_int(lt::settings_pack::min_reconnect_time, 2);
+  // Connect out over TCP only (peers may still come in over uTP). Through a rate-limited seeder
+  // libtorrent's uTP now and then stops delivering on one connection for many seconds while
+  // the others run; the blocks it holds belong to the pieces at the read head, and the stream
+  // stalls for as long (seen in the benchmark's loopback swarm: a 14 s stall that TCP never
+  // shows). uTP's yielding to other traffic is not what a player waiting on its next piece wants.
+  sp.set_bool(lt::settings_pack::enable_outgoing_utp, false);
   return sp;
 }
 

@@ -14,6 +14,7 @@
 
 #include "player/clock.h"
 #include "player/decoder.h"
+#include "player/demuxer.h"
 #include "player/player.h"
 #include "streaming/file_source.h"
 

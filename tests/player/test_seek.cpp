@@ -1,5 +1,7 @@
 // Exact seeks land on the right frame in every container; seek storms, seeks during seeks and
 // seeks at EOF never deadlock.
+#include <filesystem>
+#include <fstream>
 #include <random>
 
 #include "player_fixture.h"
@@ -96,4 +98,97 @@ TEST_CASE("seeking after the demuxer reached the end, and pausing, still work") 
   // A seek while paused still shows its first frame at once.
   CHECK(std::fabs(dones[1].fields["pos"].get<double>() - 3.0) <= kFrame + 0.002);
   CHECK(sink.count("eof") == 0);
+}
+
+// The first video packet the demuxer delivers after a seek to `target` in `name` (seconds).
+static double first_video_pts_after_seek(const std::string& name, double target) {
+  std::string error;
+  auto src = streaming::FileSource::open(media(name), &error);
+  REQUIRE(src);
+  player::Demuxer dm(src.get());
+  REQUIRE(dm.open(&error));
+  player::PacketQueue vq(600, 24u << 20), aq(1200, 4u << 20);
+  dm.start(&vq, &aq);
+  dm.request_seek(target, 1);
+  double pts = NAN;
+  while (std::isnan(pts)) {
+    auto item = vq.pop(std::chrono::milliseconds(5000));
+    REQUIRE(item);
+    if (item->serial != 1 || item->kind != player::PacketItem::Kind::Data) continue;
+    AVStream* st = dm.format()->streams[dm.video_stream()];
+    pts = item->pkt->pts * av_q2d(st->time_base) - dm.start_offset();
+  }
+  dm.stop();
+  return pts;
+}
+
+TEST_CASE("an exact seek just before a keyframe reads from that keyframe, not the one before") {
+  // clip.mkv: 25 fps, a keyframe every second (at 1.021, 2.021, ... in the file's time).
+  const double k3 = first_video_pts_after_seek("clip.mkv", 3.03);  // reads from the keyframe <= 3.03
+  CHECK(k3 <= 3.03);
+  // 5 ms before the next keyframe: the first frame at or after the target IS that keyframe.
+  CHECK(first_video_pts_after_seek("clip.mkv", k3 + 1.0 - 0.005) == doctest::Approx(k3 + 1.0));
+  // Two frames before it: the frame before the keyframe is the one to show; decode from k3.
+  CHECK(first_video_pts_after_seek("clip.mkv", k3 + 1.0 - 0.08) == doctest::Approx(k3));
+  // MP4's index holds decode times: no shortcut there, the seek lands on the keyframe before.
+  const double m3 = first_video_pts_after_seek("faststart.mp4", 3.03);
+  CHECK(first_video_pts_after_seek("faststart.mp4", m3 + 1.0 - 0.005) <= m3 + 1.0 - 0.005);
+}
+
+// The hash line ("ms checksum") of the frame at `ms` in a decoded run's hash file.
+static std::string hash_at(const std::string& file, long long ms) {
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line))
+    if (std::stoll(line.substr(0, line.find(' '))) == ms) return line;
+  return "";
+}
+
+TEST_CASE("the shortcut shows the same picture as playing up to it") {
+  const double k = first_video_pts_after_seek("clip.mkv", 6.03) + 1.0;
+  const std::string dir = std::string(CINE_MEDIA_DIR) + "/../keyframe_shortcut";
+  std::filesystem::create_directories(dir);
+  player::PlayerOptions o;
+  o.no_sync = true;
+  o.seek_at = {{0, k - 0.005}};
+  o.frames = 3;
+  o.frame_hash_file = dir + "/seek.txt";
+  RecordingSink sink;
+  REQUIRE(run_player(media("clip.mkv"), o, &sink).code == 0);
+  auto dones = sink.named("seek_done");
+  REQUIRE(dones.size() == 1);
+  CHECK(dones[0].fields["pos"].get<double>() == doctest::Approx(k).epsilon(0.0001));
+  player::PlayerOptions all;
+  all.no_sync = true;
+  all.frame_hash_file = dir + "/all.txt";
+  RecordingSink sink2;
+  REQUIRE(run_player(media("clip.mkv"), all, &sink2).code == 0);
+  const long long ms = std::llround(k * 1000);
+  const std::string want = hash_at(all.frame_hash_file, ms);
+  REQUIRE(!want.empty());
+  CHECK(hash_at(o.frame_hash_file, ms) == want);
+}
+
+TEST_CASE("with a pre-roll the first picture shows at once and `playing` follows, after seeks too") {
+  player::PlayerOptions o;
+  o.cache_initial = 1.0;
+  o.seek_at = {{0.5, 6.0}};
+  o.length = 1.5;
+  RecordingSink sink;
+  REQUIRE(run_player(media("clip.mkv"), o, &sink).code == 0);
+  std::vector<std::string> names;
+  for (auto& e : sink.events())
+    if (e.name != "progress") names.push_back(e.name);
+  const std::vector<std::string> want = {"opened", "first_frame", "playing", "seek_begin",
+                                         "seek_done", "playing"};
+  std::vector<std::string> got;
+  for (auto& n : names)
+    if (std::find(want.begin(), want.end(), n) != want.end()) got.push_back(n);
+  std::string seen;
+  for (auto& n : got) seen += n + " ";
+  CAPTURE(seen);
+  CHECK(got == want);
+  auto playing = sink.named("playing");
+  REQUIRE(playing.size() == 2);
+  CHECK(playing[1].fields["pos"].get<double>() == doctest::Approx(6.0).epsilon(0.01));
 }
