@@ -371,7 +371,12 @@ class Swarm:
         for s, port in zip(self.seeders, SEEDER_PORTS):
             if not wait_port(port, 60):
                 sys.exit(f"seeder on {port} did not start: see {s.log.name}")
-        time.sleep(1.0)  # let the seeders' first announces reach the tracker
+        # Let the seeders' first announces reach the tracker, and let them settle: measured here,
+        # a `cine seed` started less than ~3 s before a client connects sends each protocol
+        # message of that connection only at its next 100 ms rate-limiter tick (the first block
+        # came ~0.4 s after the handshake), one started 4 s or more before answers at once. The
+        # client that happened to go first (Cine, in --quick) paid about half a second more.
+        time.sleep(5.0)
         self.key = key
 
     def healthy(self):
@@ -460,7 +465,7 @@ def cine_cmd(a, torrent, save, stats, extra):
 
 def timeline(st):
     out = {}
-    for name in ("metadata", "file_selected", "opened", "first_frame"):
+    for name in ("metadata", "file_selected", "opened", "first_frame", "playing"):
         e = st.first(name)
         out[name] = e["t"] if e else None
     return out
@@ -477,6 +482,7 @@ def cine_startup(a, torrent, seek_after, seek_target, tag):
     res = {"client": "cine"}
     end = time.monotonic() + a.timeout
     egress = []
+    sd_seen = time.monotonic()
     while time.monotonic() < end and p.alive():
         st.poll()
         if "ff_wire" not in res and st.first("first_frame"):
@@ -486,8 +492,12 @@ def cine_startup(a, torrent, seek_after, seek_target, tag):
         if sb and "seek_dl" not in res:
             prog = [e for e in st.events if e["event"] == "progress" and e["t"] <= sb["t"]]
             res["seek_dl"] = prog[-1]["downloaded"] if prog else None
-        if st.first("seek_done") or st.first("error"):
+        sd = st.first("seek_done")
+        if st.first("error") or (sd and (st.first("playing", after=sd["t"]) or
+                                         time.monotonic() - sd_seen > 10)):
             break
+        if sd is None:
+            sd_seen = time.monotonic()
         time.sleep(0.01)
     p.stop()
     st.poll()
@@ -505,6 +515,9 @@ def cine_startup(a, torrent, seek_after, seek_target, tag):
         "ttff": ff["t"] if ff else None,
         "ff_payload": ff["downloaded"] if ff else None,
         "seek": (sd["t"] - sb["t"]) if sb and sd else None,
+        # the pre-roll after the seek's picture: playback runs again
+        "seek_playing": ((st.first("playing", after=sd["t"]) or {}).get("t", float("nan")) - sb["t"])
+                        if sb and sd and st.first("playing", after=sd["t"]) else None,
         "timeline": timeline(st),
         "error": (st.first("error") or {}).get("message"),
         "egress": egress,
@@ -665,8 +678,10 @@ def cine_stalls(a, torrent, seconds, tag):
     if open_at is not None:
         stalled += (ex["t"] if ex else st.events[-1]["t"]) - open_at
     ru = p.rusage
+    pl = st.first("playing")
     return {
         "ttff": ff["t"] if ff else None,
+        "hold_s": (pl["t"] - ff["t"]) if ff and pl else None,
         "stalls": stalls if ff else None,
         "stalled_s": stalled if ff else None,
         "completed": bool(ex and ex.get("code") == 0),
@@ -827,18 +842,21 @@ def write_markdown(res, path):
 
     if res.get("cine_timeline"):
         L.append("\n### Where Cine's time to first frame goes (median s since start)\n")
-        L.append("| media | pieces | metadata | opened | first frame | payload at first frame (MB) | floor (MB) | stalled before seek, per run (s) |\n|---|---|---|---|---|---|---|---|")
+        L.append("*playing* = the end of the pre-roll hold after the first picture; *seek → playing* = from the seek to the end of the hold after its picture.\n")
+        L.append("| media | pieces | metadata | opened | first frame | playing | seek → playing | payload at first frame (MB) | floor (MB) | stalled before seek, per run (s) |\n|---|---|---|---|---|---|---|---|---|---|")
         for k, tl in res["cine_timeline"].items():
             c, ps = k.split("/")
             fl = res["startup"][k]["floor"]["first_frame_bytes"] / 1e6
             L.append(f"| {c} | {int(ps) // 1024} KiB | {fmt(tl['metadata'], 3)} | {fmt(tl['opened'])} | "
-                     f"{fmt(tl['first_frame'])} | {fmt(tl['ff_payload_mb'])} | {fmt(fl)} | "
+                     f"{fmt(tl['first_frame'])} | {fmt(tl.get('playing'))} | {fmt(tl.get('seek_playing'))} | "
+                     f"{fmt(tl['ff_payload_mb'])} | {fmt(fl)} | "
                      f"{', '.join(fmt(x, 1) for x in tl.get('stalled_before_seek', []))} |")
 
     if res.get("stalls"):
         L.append(f"\n## Stalls over {a['stall_seconds']} s of real-time Cine playback — target 0 at 1.5× and 3×\n")
         L.append("Swarm rate = k × the file's average bitrate, split over the 3 seeders. Stalls counted after the first frame.\n")
-        L.append("| media | bitrate (Mbit/s) | swarm | stalls (median, all runs) | stalled s (median) | TTFF (s) | target |\n|---|---|---|---|---|---|---|")
+        L.append("*pre-roll hold* = from the first picture to the `playing` event: the picture stands while a second of media past it arrives (mpv's cache pause); it is not counted as a stall unless nothing arrives for 2 s.\n")
+        L.append("| media | bitrate (Mbit/s) | swarm | stalls (median, all runs) | stalled s (median) | TTFF (s) | pre-roll hold (s) | target |\n|---|---|---|---|---|---|---|---|")
         for k, s in res["stalls"].items():
             c, ps, mult = k.split("/")
             mult = float(mult)
@@ -846,7 +864,7 @@ def write_markdown(res, path):
             verdict = "" if mult < 1.5 else ("✅" if st and max(st) == 0 else "❌")
             L.append(f"| {c} ({int(ps) // 1024} KiB) | {media[c]['bitrate'] / 1e6:.2f} | {mult:g}× | "
                      f"{fmt(median(st), 0)} ({', '.join(str(x) for x in st)}) | {fmt(median(s['stalled_s']))} | "
-                     f"{fmt(median(s['ttff']))} | {verdict or 'report'} |")
+                     f"{fmt(median(s['ttff']))} | {fmt(median(s.get('hold_s', [])))} | {verdict or 'report'} |")
 
     if res.get("whole"):
         L.append("\n## Whole file: download while streaming vs plain libtorrent — target ≥ 0.95×\n")
@@ -1071,7 +1089,8 @@ def main():
                     if per.get("cine"):
                         tls = [x["timeline"] for x in per["cine"]]
                         res.setdefault("cine_timeline", {})[f"{c}/{ps}"] = {
-                            **{k: median([t.get(k) for t in tls]) for k in ("metadata", "opened", "first_frame")},
+                            **{k: median([t.get(k) for t in tls]) for k in ("metadata", "opened", "first_frame", "playing")},
+                            "seek_playing": median([x.get("seek_playing") for x in per["cine"]]),
                             "stalled_before_seek": [x.get("stalled_before_seek") for x in per["cine"]],
                             "ff_payload_mb": (cell["cine"]["ff_payload"] or 0) / 1e6}
                     save(res, a)
@@ -1100,7 +1119,7 @@ def main():
                         res["raw"].append(x)
                         xs.append(x)
                     res["stalls"][f"{c}/{ps}/{mult:g}"] = {k: [x[k] for x in xs] for k in
-                                                          ("stalls", "stalled_s", "ttff", "cpu_s", "rss_mb")}
+                                                          ("stalls", "stalled_s", "ttff", "hold_s", "cpu_s", "rss_mb")}
                     if mult == max(a.stall_rates):
                         ffc = [ffmpeg_decode_cpu(m, a.stall_seconds) for _ in range(a.runs)]
                         res["cpu"][c] = {"cine_cpu_s": median([x["cpu_s"] for x in xs]),
