@@ -20,6 +20,62 @@ bool is_font_attachment(const AVStream* st) {
   return m && std::strstr(m->value, "font") != nullptr;
 }
 
+// True when the container's header alone describes every stream well enough to decode it, so
+// avformat_find_stream_info() can be skipped (as ffplay's -find_stream_info 0 does). That call
+// reads and decodes packets until it has seen several frames of every stream: for a 1080p
+// H.264 Matroska file that is half a megabyte past the first picture, which a torrent stream
+// must download before anything shows. Matroska/WebM and MP4/MOV carry codec, picture size,
+// sample rate and channels in their headers; other formats (MPEG-TS, AVI, raw streams) need
+// the probe, and so does a header that leaves any of these out. So does audio with a codec
+// delay (Opus pre-skip): its first timestamp, hence the file's start time, is only known from
+// the packets (WebM/Opus starts at -7 ms).
+bool has_indexed_header(const AVFormatContext* fmt) {
+  const char* name = fmt->iformat->name;
+  return std::strstr(name, "matroska") || std::strstr(name, "mov");
+}
+
+bool header_describes_streams(const AVFormatContext* fmt) {
+  if (!has_indexed_header(fmt)) return false;
+  if (fmt->duration == AV_NOPTS_VALUE || fmt->duration <= 0 || fmt->nb_streams == 0) return false;
+  bool playable = false;
+  for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+    const AVStream* st = fmt->streams[i];
+    const AVCodecParameters* par = st->codecpar;
+    switch (par->codec_type) {
+      case AVMEDIA_TYPE_VIDEO:
+        if (st->disposition & AV_DISPOSITION_ATTACHED_PIC) break;
+        if (par->codec_id == AV_CODEC_ID_NONE || par->width <= 0 || par->height <= 0) return false;
+        playable = true;
+        break;
+      case AVMEDIA_TYPE_AUDIO:
+        if (par->codec_id == AV_CODEC_ID_NONE || par->sample_rate <= 0 ||
+            par->ch_layout.nb_channels <= 0 || par->initial_padding > 0)
+          return false;
+        playable = true;
+        break;
+      case AVMEDIA_TYPE_SUBTITLE:
+        if (par->codec_id == AV_CODEC_ID_NONE) return false;
+        break;
+      default:
+        break;
+    }
+  }
+  return playable;
+}
+
+// Without the probe the file's start time is the earliest stream start the header gives (MP4
+// gives each; Matroska none, and then it is 0, where its timestamps start).
+void start_time_from_header(AVFormatContext* fmt) {
+  int64_t start = AV_NOPTS_VALUE;
+  for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+    const AVStream* st = fmt->streams[i];
+    if (st->start_time == AV_NOPTS_VALUE) return;
+    int64_t const t = av_rescale_q(st->start_time, st->time_base, AVRational{1, AV_TIME_BASE});
+    if (start == AV_NOPTS_VALUE || t < start) start = t;
+  }
+  fmt->start_time = start;
+}
+
 std::string av_err(int err) {
   char buf[AV_ERROR_MAX_STRING_SIZE] = {0};
   av_strerror(err, buf, sizeof buf);
@@ -51,7 +107,12 @@ bool Demuxer::open(std::string* error, int audio) {
                                  : "not a playable media file (" + av_err(ret) + ")";
     return false;
   }
-  ret = avformat_find_stream_info(fmt_, nullptr);
+  if (header_describes_streams(fmt_)) {
+    start_time_from_header(fmt_);
+    ret = 0;
+  } else {
+    ret = avformat_find_stream_info(fmt_, nullptr);
+  }
   if (ret < 0) {
     *error = avio_.interrupted() ? "interrupted"
                                  : "cannot read the media's streams (" + av_err(ret) + ")";
@@ -232,10 +293,11 @@ bool Demuxer::do_seek(double target, int serial) {
   double aim = target;
   // (A generic index built while reading, or the entries a timestamp search leaves behind,
   // also list frames that are not real keyframes.)
+  // (Matroska reads its Cues, so its index may still be empty before the first seek.)
   const bool own_index = !(fmt_->iformat->flags & AVFMT_GENERIC_INDEX) &&
-                         !fmt_->iformat->read_timestamp &&
-                         video_idx_ >= 0 &&
-                         avformat_index_get_entries_count(fmt_->streams[video_idx_]) > 0;
+                         !fmt_->iformat->read_timestamp && video_idx_ >= 0 &&
+                         (has_indexed_header(fmt_) ||
+                          avformat_index_get_entries_count(fmt_->streams[video_idx_]) > 0);
   if (video_idx_ >= 0 && !own_index)
     aim = std::max(0.0, target - (max_gop_ > 0 ? max_gop_ + 0.5 : 5.0));
   int64_t ts = static_cast<int64_t>(std::llround(aim * AV_TIME_BASE));
