@@ -363,6 +363,7 @@ streaming::SessionConfig session_config(const Options& o) {
   if (o.dht && !data_dir().empty()) cfg.dht_state_file = data_dir() + "/dht.state";
   cfg.log = torrent_log_sink();
   cfg.log_detailed = torrent_log_detailed();
+  cfg.log_peers = torrent_log_peers();
   cfg.warn = [](const std::string& line) { print_error("warning: " + line); };
   return cfg;
 }
@@ -484,6 +485,7 @@ int play_once(const Options& o) {
   // --- torrent or magnet ---
   streaming::SessionConfig cfg = session_config(o);
   cfg.save_path = o.save_path.empty() ? default_save_path() : o.save_path;
+  cfg.plan_before_add = true;
   cfg.warn = [&log](const std::string& line) {
     print_error("warning: " + line);
     log.emit("warning", {{"message", line}});

@@ -131,7 +131,7 @@ Play options:
   --watch-later-directory=DIR  where positions are remembered
                           (default: $XDG_DATA_HOME/cine/watch_later or ~/.local/share/...)
   --quiet                 no status line on the terminal
-  -v, --verbose           show FFmpeg's warnings and a libtorrent trace (-vv: everything)
+  -v, --verbose           show FFmpeg's warnings and a libtorrent trace (-vv: everything, -vvv: and every peer message)
   --log-file=PATH         write FFmpeg's and libtorrent's logs to PATH (verbose, whatever -v says)
   --no-config             do not read the config file
 Torrent options:
@@ -186,7 +186,7 @@ bool parse_cli(int argc, char** argv, Options* o, std::string* error) {
       o->help = true;
       return true;
     }
-    if (a == "-v" || a == "-vv") {
+    if (a == "-v" || a == "-vv" || a == "-vvv") {
       o->verbose += static_cast<int>(a.size()) - 1;
       continue;
     }

@@ -76,6 +76,8 @@ std::function<void(const std::string&)> torrent_log_sink() {
 
 bool torrent_log_detailed() { return g_verbose >= 2 || g_file != nullptr; }
 
+bool torrent_log_peers() { return g_verbose >= 3; }
+
 void log_to_file(const char* source, const std::string& line) {
   std::lock_guard<std::mutex> lk(g_mu);
   if (g_file) write_line(g_file, source, line.c_str());

@@ -18,6 +18,9 @@ std::function<void(const std::string&)> torrent_log_sink();
 // True when libtorrent should log at its most detailed (-vv or a log file).
 bool torrent_log_detailed();
 
+// True when libtorrent should also log every peer protocol message (-vvv).
+bool torrent_log_peers();
+
 // Writes "[source] line" to the log file, if one is open. Thread-safe.
 void log_to_file(const char* source, const std::string& line);
 

@@ -205,15 +205,9 @@ bool is_audio_name(const std::string& name) {
 }
 
 bool is_video_name(const std::string& name) {
-  if (has_extension(name, {".vob", ".3gp", ".divx", ".rmvb", ".ogm", ".asf", ".mts", ".m2v",
-                           ".f4v", ".mk3d"}))
-    return true;
-  static const char* const exts[] = {".mkv",  ".mp4", ".m4v", ".webm", ".avi", ".mov", ".ts",
-                                     ".m2ts", ".wmv", ".flv", ".ogv",  ".mpg", ".mpeg"};
-  std::string ext = fs::path(name).extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
-  return std::find(std::begin(exts), std::end(exts), ext) != std::end(exts);
+  return has_extension(name, {".mkv", ".mp4", ".m4v", ".webm", ".avi", ".mov", ".ts", ".m2ts",
+                              ".wmv", ".flv", ".ogv", ".mpg", ".mpeg", ".vob", ".3gp", ".divx",
+                              ".rmvb", ".ogm", ".asf", ".mts", ".m2v", ".f4v", ".mk3d"});
 }
 
 std::string listen_string(const SessionConfig& cfg) {
@@ -236,6 +230,7 @@ lt::settings_pack make_settings(const SessionConfig& cfg) {
     mask |= lt::alert_category::session_log | lt::alert_category::torrent_log |
             lt::alert_category::dht_log;
   }
+  if (cfg.log && cfg.log_peers) mask |= lt::alert_category::peer_log;
   sp.set_int(lt::settings_pack::alert_mask, mask);
   sp.set_int(lt::settings_pack::alert_queue_size, 10000);
   sp.set_str(lt::settings_pack::listen_interfaces, listen_string(cfg));
@@ -282,6 +277,55 @@ lt::settings_pack make_settings(const SessionConfig& cfg) {
   // shows). uTP's yielding to other traffic is not what a player waiting on its next piece wants.
   sp.set_bool(lt::settings_pack::enable_outgoing_utp, false);
   return sp;
+}
+
+bool is_matroska_name(const std::string& name) {
+  return has_extension(name, {".mkv", ".webm", ".mka"});
+}
+
+// What the picker is told before (and while) the demuxer reads: the header and, where the
+// demuxer reads it on open, the index are urgent (MP4 moov, AVI idx1, a transport stream's
+// tail). FFmpeg reads Matroska Cues only for the first seek: they, and the guess at the index
+// (not made for a Matroska name), come after the first seconds of the window. The demuxer reads
+// the index (and the headers the parser still wants) and comes back: those reads are peeks,
+// not playback positions. `stream` may be null (no reader yet: the head is at 0).
+PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
+                         const StreamState* stream, double download_rate) {
+  PickerInput in;
+  in.read_head = stream ? stream->head() : 0;
+  in.byte_rate = stream ? stream->byte_rate() : 0;
+  in.download_rate = download_rate;
+  bool const matroska = index.format() == ContainerFormat::matroska ||
+                        (index.format() == ContainerFormat::unknown && matroska_name);
+  in.urgent.push_back(index.header());
+  for (ByteRange r : index.index()) (matroska ? in.likely : in.urgent).push_back(r);
+  for (ByteRange r : index.wanted()) {
+    bool const in_header = !r.intersect(index.header()).empty();
+    (matroska && !in_header ? in.likely : in.urgent).push_back(r);
+  }
+  if (!index.guess().empty() && !matroska) in.likely.push_back(index.guess());
+  in.side_reads = index.index();
+  in.side_reads.insert(in.side_reads.end(), index.wanted().begin(), index.wanted().end());
+  if (stream && !stream->prefetch().empty()) in.urgent.push_back(stream->prefetch());
+  return in;
+}
+
+// The piece priorities of the picker's first plan for `file` (a reader at 0, nothing there
+// yet), as libtorrent takes them in add_torrent_params.
+std::vector<lt::download_priority_t> first_plan(const lt::torrent_info& ti, int file) {
+  const lt::file_storage& files = ti.files();
+  lt::file_index_t const f(file);
+  PieceMap const map(files.file_offset(f), files.file_size(f), files.total_size(),
+                     files.piece_length());
+  Picker picker(map);
+  ContainerIndex const index(map.file_size());
+  PiecePlan const plan =
+      picker.plan(picker_input(index, is_matroska_name(files.file_name(f).to_string()), nullptr, 0),
+                  PieceBits(ti.num_pieces()));
+  std::vector<lt::download_priority_t> prios;
+  prios.reserve(plan.priorities.size());
+  for (uint8_t v : plan.priorities) prios.push_back(lt::download_priority_t(v));
+  return prios;
 }
 
 }  // namespace
@@ -395,6 +439,7 @@ class SessionImpl final : public Session {
   mutable std::mutex mu_;
   std::condition_variable changed_;  // metadata, checked, fatal error, resume saved
   lt::torrent_handle handle_;
+  std::optional<lt::add_torrent_params> deferred_;  // plan_before_add: added by select_file()
   std::string info_hash_;
   std::string save_path_;
   bool added_ = false;
@@ -587,7 +632,8 @@ void SessionImpl::log_alert(const lt::alert* a) const {
       lt::alert_category::error | lt::alert_category::tracker | lt::alert_category::connect |
       lt::alert_category::dht | lt::alert_category::peer | lt::alert_category::port_mapping |
       lt::alert_category::performance_warning | lt::alert_category::session_log |
-      lt::alert_category::torrent_log | lt::alert_category::dht_log;
+      lt::alert_category::torrent_log | lt::alert_category::dht_log |
+      lt::alert_category::peer_log;
   if (!(a->category() & shown)) return;
   trace("libtorrent %s: %s", a->what(), a->message().c_str());
 }
@@ -684,6 +730,18 @@ bool SessionImpl::add(const std::string& source, std::string* error) {
   atp.flags &= ~(lt::torrent_flags::paused | lt::torrent_flags::auto_managed);
   if (cfg_.metadata_only) atp.flags |= lt::torrent_flags::upload_mode;
   for (const lt::tcp::endpoint& ep : peers_) atp.peers.push_back(ep);
+  if (cfg_.plan_before_add && atp.ti && !cfg_.metadata_only) {
+    // Handed to libtorrent by select_file(), with the first plan (see SessionConfig).
+    std::lock_guard<std::mutex> lk(mu_);
+    ti_ = atp.ti;
+    meta_ = to_metadata(*atp.ti);
+    have_metadata_ = true;
+    info_hash_ = ih;
+    added_ = true;
+    deferred_ = std::move(atp);
+    changed_.notify_all();
+    return true;
+  }
 
   lt::error_code ec;
   lt::torrent_handle h = ses_->add_torrent(std::move(atp), ec);
@@ -797,6 +855,26 @@ bool SessionImpl::select_file(const std::string& spec, FileEntry* chosen, std::s
   ++selection_gen_;
   std::vector<lt::download_priority_t> prios(size_t(ti_->num_files()), lt::dont_download);
   prios[size_t(pick->index)] = lt::default_priority;
+  if (deferred_) {
+    // File priorities apply first when libtorrent adds the torrent, piece priorities over them.
+    lt::add_torrent_params atp = std::move(*deferred_);
+    deferred_.reset();
+    atp.file_priorities = prios;
+    atp.piece_priorities = first_plan(*ti_, pick->index);
+    lk.unlock();
+    lt::error_code ec;
+    lt::torrent_handle const h = ses_->add_torrent(std::move(atp), ec);
+    if (ec || !h.is_valid()) {
+      *error = "cannot add torrent: " + ec.message();
+      return false;
+    }
+    lk.lock();
+    handle_ = h;
+    lk.unlock();
+    changed_.notify_all();
+    waker_->notify();
+    return true;
+  }
   lt::torrent_handle h = handle_;
   lk.unlock();
   h.prioritize_files(prios);
@@ -1020,10 +1098,7 @@ void SessionImpl::plan_and_fill() {
                  files.piece_length());
     picker_ = std::make_unique<Picker>(*map_);
     index_ = std::make_unique<ContainerIndex>(map_->file_size());
-    std::string ext = fs::path(files.file_name(f).to_string()).extension().string();
-    std::transform(ext.begin(), ext.end(), ext.begin(),
-                   [](unsigned char c) { return std::tolower(c); });
-    matroska_name_ = ext == ".mkv" || ext == ".webm" || ext == ".mka";
+    matroska_name_ = is_matroska_name(files.file_name(f).to_string());
     applied_prios_.clear();
     applied_deadlines_.clear();
     planned_gen_ = gen;
@@ -1056,28 +1131,8 @@ void SessionImpl::plan_and_fill() {
 
   // Until a stream opens (right after select_file) the plan is for a reader at 0: the header
   // and the index are wanted first anyway.
-  PickerInput in;
-  in.read_head = fed_ ? fed_->head() : 0;
-  in.byte_rate = fed_ ? fed_->byte_rate() : 0;
-  in.download_rate = status_.download_payload_rate;
-  // What the demuxer reads before its first packet is urgent: the header, and the index where
-  // it reads it on open (MP4 moov, AVI idx1, a transport stream's tail). FFmpeg reads Matroska
-  // Cues only for the first seek: they, and the guess at the index (not made for a Matroska
-  // name), come after the first seconds of the window.
-  bool const matroska = index_->format() == ContainerFormat::matroska ||
-                        (index_->format() == ContainerFormat::unknown && matroska_name_);
-  in.urgent.push_back(index_->header());
-  for (ByteRange r : index_->index()) (matroska ? in.likely : in.urgent).push_back(r);
-  for (ByteRange r : index_->wanted()) {
-    bool const in_header = !r.intersect(index_->header()).empty();
-    (matroska && !in_header ? in.likely : in.urgent).push_back(r);
-  }
-  if (!index_->guess().empty() && !matroska) in.likely.push_back(index_->guess());
-  // The demuxer reads the index (and the headers the parser still wants: it is after the same
-  // bytes) and comes back: those reads are peeks, not playback positions.
-  in.side_reads = index_->index();
-  in.side_reads.insert(in.side_reads.end(), index_->wanted().begin(), index_->wanted().end());
-  if (fed_ && !fed_->prefetch().empty()) in.urgent.push_back(fed_->prefetch());
+  PickerInput const in =
+      picker_input(*index_, matroska_name_, fed_.get(), status_.download_payload_rate);
   apply(h, picker_->plan(in, bits_), in);
   fill(h, std::min(in.read_head, map_->file_size()));
 }

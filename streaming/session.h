@@ -28,12 +28,23 @@ struct SessionConfig {
   // Tools (`cine info` on a magnet): fetch the metadata only; no piece is requested and
   // nothing (data or resume file) is written.
   bool metadata_only = false;
+  // Streaming (play, serve): a .torrent is handed to libtorrent only in select_file(), with the
+  // chosen file's priority and the picker's first plan (header and index first) already in its
+  // add parameters. Peers on a fast swarm answer within milliseconds of the add, before a plan
+  // applied afterwards is in force, and libtorrent asks them for random pieces meanwhile (seen
+  // on loopback: the first two pieces fetched were from the middle of the file). Until
+  // select_file() nothing connects or announces; wait_checked() waits for that too. Magnets
+  // are added at once (their file list comes from the swarm).
+  bool plan_before_add = false;
   // Optional trace (e.g. for -v): one line per event — pieces verified, plans applied (read
   // head, window, resets, deadlines). Called on the session's pump thread; must not block.
   std::function<void(const std::string&)> log;
   // With log: also libtorrent's own session and torrent logs (and the DHT's), not only its
   // tracker, DHT, connection and error alerts.
   bool log_detailed = false;
+  // With log: also every peer protocol message (libtorrent's peer log: handshakes, chokes,
+  // requests, blocks). Many lines a second while downloading.
+  bool log_peers = false;
   // Problems the user should hear of that do not stop the torrent (a tracker that fails or
   // cannot be reached), one line each, told once per tracker and message. Pump thread; must
   // not block.
