@@ -303,15 +303,17 @@ bool Demuxer::do_seek(double target, int serial) {
   int64_t ts = static_cast<int64_t>(std::llround(aim * AV_TIME_BASE));
   if (fmt_->start_time != AV_NOPTS_VALUE) ts += fmt_->start_time;
   int ret = avformat_seek_file(fmt_, -1, INT64_MIN, ts, ts, 0);
+  const bool exact = exact_seeks_ || !own_index;
   // (Matroska reads its Cues at the first seek: look for the keyframe after that.)
-  const int64_t key = ret >= 0 && own_index ? next_keyframe_within_a_frame(ts) : AV_NOPTS_VALUE;
+  const int64_t key =
+      ret >= 0 && own_index && exact ? next_keyframe_within_a_frame(ts) : AV_NOPTS_VALUE;
   if (key != AV_NOPTS_VALUE) avformat_seek_file(fmt_, video_idx_, INT64_MIN, key, key, 0);
   if (ret < 0 && !avio_.interrupted()) {
     // Some demuxers cannot find a keyframe at or before ts; accept the nearest one instead.
     ret = avformat_seek_file(fmt_, -1, INT64_MIN, ts, INT64_MAX, 0);
   }
   if (ret < 0 && avio_.interrupted()) return false;
-  push_flush(serial, target);
+  push_flush(serial, exact ? target : -1);
   return true;
 }
 

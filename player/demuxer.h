@@ -53,6 +53,12 @@ class Demuxer {
   // caller must have stopped the old audio decoder so the new one sees the serial's Flush.
   void request_seek(double target, int serial, int audio_stream = -2);
 
+  // Exact seeks (the default, mpv's hr-seek): decode from the keyframe before the target and
+  // show nothing before it. Off, a seek shows the keyframe at or before the target at once, as
+  // mpv's --hr-seek=no, which reads and decodes up to a keyframe interval less. Containers
+  // without an index of their own (MPEG-TS) always seek exactly. Call before start().
+  void set_exact_seeks(bool exact) { exact_seeks_ = exact; }
+
   // Any thread: the byte the read thread reads or waits for now (-1 before the first read).
   int64_t read_position() const { return avio_.read_position(); }
 
@@ -99,7 +105,8 @@ class Demuxer {
   bool seek_pending_ = false;
   double seek_target_ = 0;
   int seek_serial_ = 0;
-  int seek_audio_ = -2;       // audio stream to switch to with the pending seek (-2: keep)
+  int seek_audio_ = -2;
+  std::atomic<bool> exact_seeks_{true};       // audio stream to switch to with the pending seek (-2: keep)
   std::atomic<int> read_serial_{-1};
   std::atomic<double> read_until_{-1};
   int serial_ = 0;            // serial of the packets being read (read thread)

@@ -999,6 +999,7 @@ bool Player::Impl::open_file(const FileSpec& spec, std::string* error) {
   {
     std::lock_guard<std::mutex> lk(demux_mu);
     demuxer = std::make_unique<Demuxer>(src);
+    demuxer->set_exact_seeks(opts.exact_seeks);
   }
   if (quit) {
     *error = "interrupted";

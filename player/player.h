@@ -41,6 +41,7 @@ struct PlayerOptions {
   // than it plays then starts with a little margin instead of stalling in its first seconds
   // (mpv's cache-pause-initial). 0: start at once.
   double cache_initial = 0;
+  bool exact_seeks = true;          // false: seeks show the keyframe before the target (--hr-seek=no)
   std::string title;                // window title
   std::string frame_hash_file;      // write per-frame checksums (tests)
   std::vector<std::pair<double, std::string>> screenshots;  // (time, BMP path)

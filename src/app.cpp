@@ -93,6 +93,7 @@ player::PlayerOptions player_options(const Options& o, const std::string& title)
   // A local file is there at once; a stream starts with a little margin (see PlayerOptions).
   const bool stream = streaming::is_magnet(o.source) || looks_like_torrent(o.source);
   p.cache_initial = stream && o.cache_pause_initial ? o.cache_pause_wait : 0;
+  p.exact_seeks = o.hr_seek;
   p.aid = o.aid;
   p.sid = o.sid;
   for (const std::string& f : o.subs) p.subs.push_back({f, f, ""});

@@ -124,6 +124,8 @@ Play options:
   --sid=N|no|auto         subtitle track (1-based: embedded, then files), or none
   --aid=N|no|auto         audio track (1-based), or none
   --speed=X               playback speed, 0.25 to 4 (pitch kept)
+  --hr-seek=yes|no        exact seeks (default), or to the keyframe before the target:
+                          faster, a little before where asked
   --cache-pause-initial=yes|no  before the first frame of a torrent, buffer
                           --cache-pause-wait seconds of media past it (default yes)
   --cache-pause-wait=SECONDS    that much (default 1)
@@ -301,6 +303,11 @@ bool parse_cli(int argc, char** argv, Options* o, std::string* error) {
       else if (val == "auto") slot = 0;
       else if (parse_int64(val, &v) && v >= 1 && v <= 1000) slot = static_cast<int>(v);
       else return bad("expected a track number from 1, no, or auto");
+    } else if (key == "hr-seek") {
+      if (!need()) return false;
+      if (val == "yes") o->hr_seek = true;
+      else if (val == "no") o->hr_seek = false;
+      else return bad("expected yes or no");
     } else if (key == "cache-pause-initial") {
       if (!need()) return false;
       if (val == "yes") o->cache_pause_initial = true;

@@ -38,6 +38,7 @@ struct Options {
   int sid = 0;                       // --sid=N|no|auto: 1-based; 0 auto, -1 none
   int aid = 0;                       // --aid=N|no|auto
   double speed = 1.0;                // --speed=X (0.25..4)
+  bool hr_seek = true;               // --hr-seek=yes|no: exact seeks, or to the keyframe before
   bool cache_pause_initial = true;   // --cache-pause-initial=yes|no: pre-roll torrent streams
   double cache_pause_wait = 1.0;     // --cache-pause-wait=SECONDS: how much (0..60)
   bool resume_playback = true;       // --no-resume-playback: neither restore nor remember

@@ -49,6 +49,9 @@ TEST_CASE("percent start and create options") {
   REQUIRE(parse({"play", "a.mkv", "--start=70%"}, &o, &err));
   CHECK(o.start_is_percent);
   CHECK(o.start == 70);
+  CHECK(o.hr_seek);
+  REQUIRE(parse({"play", "a.mkv", "--hr-seek=no"}, &o, &err));
+  CHECK_FALSE(o.hr_seek);
   cine::Options c;
   REQUIRE(parse({"create", "dir", "-o", "out.torrent", "--tracker=http://127.0.0.1:6969/announce",
                  "--piece-size=262144"}, &c, &err));
@@ -62,6 +65,7 @@ TEST_CASE("bad values are rejected with a message") {
       {"play", "a", "--start=150%"}, {"play", "a", "--frames=-1"},  {"play", "a", "--listen=70000"},
       {"play", "a", "--max-upload=fast"}, {"play", "a", "--seek-at=1,"}, {"play", "a", "--no-dht=1"},
       {"create", "d", "-o", "x", "--piece-size=1000"}, {"play", "a", "--peer=host:0"},
+      {"play", "a", "--hr-seek=maybe"},
   };
   for (const auto& args : bad) {
     cine::Options o;

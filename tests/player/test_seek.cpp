@@ -37,6 +37,34 @@ TEST_CASE("seek-at lands within one frame of the target, forward and backward") 
   }
 }
 
+TEST_CASE("with exact seeks off (--hr-seek=no), a seek shows the keyframe at or before the target") {
+  for (std::string name : kContainers) {
+    CAPTURE(name);
+    player::PlayerOptions o;
+    o.no_sync = true;
+    o.exact_seeks = false;
+    o.seek_at = {{0, 7.5}, {7.9, 2.5}};
+    o.frames = 30;
+    RecordingSink sink;
+    RunResult r = run_player(media(name), o, &sink);
+    REQUIRE(r.code == 0);
+    auto dones = sink.named("seek_done");
+    REQUIRE(dones.size() == 2);
+    const double targets[] = {7.5, 2.5};
+    for (int i = 0; i < 2; ++i) {
+      CAPTURE(i);
+      double pos = dones[i].fields["pos"].get<double>();
+      if (name == "clip.ts") {  // no index: exact all the same
+        CHECK(pos >= targets[i] - 0.002);
+        CHECK(pos <= targets[i] + kFrame + 0.002);
+      } else {  // a keyframe every second: the one before the target, not the frame at it
+        CHECK(pos <= targets[i] - 2 * kFrame);
+        CHECK(pos >= targets[i] - 1.0 - kFrame);
+      }
+    }
+  }
+}
+
 TEST_CASE("50 random seeks in a row, many issued during another seek, end without deadlock") {
   for (std::string name : {"clip.mkv", "moov_end.mp4", "clip.ts"}) {
     CAPTURE(name);
