@@ -44,6 +44,11 @@ class ByteSource {
   // media timeline, when it can tell (e.g. from the container index). Purely advisory.
   virtual void prefetch(int64_t /*pos*/, int64_t /*len*/) {}
 
+  // Hint from the player, before it opens the container: it will seek as soon as the container
+  // is open (a start position). The container's index is then needed with its header, not
+  // after the first seconds of playback from the start. Purely advisory.
+  virtual void will_seek_after_open() {}
+
   // A short human-readable name for messages (file path, torrent file name).
   virtual std::string describe() const = 0;
 };

@@ -288,15 +288,18 @@ bool is_matroska_name(const std::string& name) {
 // tail). FFmpeg reads Matroska Cues only for the first seek: they, and the guess at the index
 // (not made for a Matroska name), come after the first seconds of the window. The demuxer reads
 // the index (and the headers the parser still wants) and comes back: those reads are peeks,
-// not playback positions. `stream` may be null (no reader yet: the head is at 0).
+// not playback positions. `stream` may be null (no reader yet: the head is at 0). A reader
+// that will seek at once treats every container like one whose index is read on open.
 PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
                          const StreamState* stream, double download_rate) {
   PickerInput in;
   in.read_head = stream ? stream->head() : 0;
   in.byte_rate = stream ? stream->byte_rate() : 0;
   in.download_rate = download_rate;
-  bool const matroska = index.format() == ContainerFormat::matroska ||
-                        (index.format() == ContainerFormat::unknown && matroska_name);
+  // (A reader that seeks as soon as the file is open needs the Matroska Cues with the header.)
+  bool const matroska = (index.format() == ContainerFormat::matroska ||
+                         (index.format() == ContainerFormat::unknown && matroska_name)) &&
+                        !(stream && stream->seeks_after_open());
   in.urgent.push_back(index.header());
   for (ByteRange r : index.index()) (matroska ? in.likely : in.urgent).push_back(r);
   for (ByteRange r : index.wanted()) {

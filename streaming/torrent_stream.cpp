@@ -37,6 +37,11 @@ void StreamState::set_prefetch(ByteRange r) {
   wake_();
 }
 
+void StreamState::set_seeks_after_open() {
+  seeks_after_open_.store(true);
+  wake_();
+}
+
 void StreamState::detach() {
   detached_.store(true);
   wake_();

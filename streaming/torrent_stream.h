@@ -32,6 +32,8 @@ class StreamState {
   int64_t head() const { return head_.load(); }
   double byte_rate() const { return byte_rate_.load(); }
   ByteRange prefetch() const;
+  // The player will seek right after opening (ByteSource::will_seek_after_open).
+  bool seeks_after_open() const { return seeks_after_open_.load(); }
   // True once the TorrentStream is gone; the session then stops feeding this state.
   bool detached() const { return detached_.load(); }
 
@@ -39,6 +41,7 @@ class StreamState {
   void move_head(int64_t pos, bool wake_now);
   void set_byte_rate(double r);
   void set_prefetch(ByteRange r);
+  void set_seeks_after_open();
   void detach();
 
  private:
@@ -49,6 +52,7 @@ class StreamState {
   std::atomic<int64_t> head_{0};
   std::atomic<double> byte_rate_{0};
   std::atomic<bool> detached_{false};
+  std::atomic<bool> seeks_after_open_{false};
   mutable std::mutex mu_;
   ByteRange prefetch_;  // guarded by mu_
 };
@@ -66,6 +70,7 @@ class TorrentStream final : public ByteSource {
   void resume() override { state_->ring().resume(); }
   void set_byte_rate(double bytes_per_second) override;
   void prefetch(int64_t pos, int64_t len) override;
+  void will_seek_after_open() override { state_->set_seeks_after_open(); }
   std::string describe() const override { return state_->name(); }
 
  private:
