@@ -440,6 +440,17 @@ def guarded(swarm, torrent, media, rate, fn, tag, res):
     return x
 
 
+SETTLE_S = 3.0
+
+
+def settle():
+    """Pause before each measured client: a rate-limited libtorrent seeder that has just served a
+    client at full rate hands the next one its first blocks only after its limiter has caught
+    up (measured: a cold start right after another client's run took 1.6 s, the same one 3 s
+    later 0.8 s). Every client starts with seeders in the same rested state."""
+    time.sleep(SETTLE_S)
+
+
 def fresh_dir(a, name):
     d = os.path.join(a.workdir, "dl", name)
     shutil.rmtree(d, ignore_errors=True)
@@ -471,12 +482,13 @@ def timeline(st):
     return out
 
 
-def cine_startup(a, torrent, seek_after, seek_target, tag):
+def cine_startup(a, torrent, seek_after, seek_target, tag, extra=()):
     """TTFF, MB at first frame and seek latency to seek_target, in one Cine run."""
+    settle()
     save = fresh_dir(a, tag)
     stats = os.path.join(a.logdir, tag + ".stats.jsonl")
     b0 = swarm_bytes()
-    p = Proc(cine_cmd(a, torrent, save, stats, [f"--seek-at={seek_after},{seek_target:.3f}"]),
+    p = Proc(cine_cmd(a, torrent, save, stats, [f"--seek-at={seek_after},{seek_target:.3f}"] + list(extra)),
              os.path.join(a.logdir, tag + ".log"), env=cine_env(a, tag))
     st = Stats(stats)
     res = {"client": "cine"}
@@ -525,11 +537,12 @@ def cine_startup(a, torrent, seek_after, seek_target, tag):
     return res
 
 
-def cine_cold(a, torrent, target, tag):
+def cine_cold(a, torrent, target, tag, extra=()):
+    settle()
     save = fresh_dir(a, tag)
     stats = os.path.join(a.logdir, tag + ".stats.jsonl")
     b0 = swarm_bytes()
-    p = Proc(cine_cmd(a, torrent, save, stats, [f"--start={target:.3f}", "--frames=1"]),
+    p = Proc(cine_cmd(a, torrent, save, stats, [f"--start={target:.3f}", "--frames=1"] + list(extra)),
              os.path.join(a.logdir, tag + ".log"), env=cine_env(a, tag))
     st = Stats(stats)
     wire = None
@@ -547,6 +560,16 @@ def cine_cold(a, torrent, target, tag):
     ff = st.first("first_frame")
     return {"client": "cine", "cold70": ff["t"] if ff else None, "cold70_wire": wire,
             "cold70_timeline": timeline(st), "cold70_error": (st.first("error") or {}).get("message")}
+
+
+def cine_keyframe_seeks(a, torrent, target, tag, size):
+    """The seek and the cold start again with --hr-seek=no: Cine showing the keyframe before the
+    target, as `ffmpeg -ss T -noaccurate_seek` does for peerflix and webtorrent-cli (an exact
+    seek also downloads and decodes from that keyframe up to the target)."""
+    x = cine_startup(a, torrent, a.seek_after, target, tag + "_kf", ["--hr-seek=no"])
+    c = cine_cold(a, torrent, target, tag + "_cold_kf", ["--hr-seek=no"])
+    valid = x.get("seek_dl") is None or x["seek_dl"] < 0.7 * size
+    return {"seek_kf": x.get("seek") if valid else None, "cold70_kf": c.get("cold70")}
 
 
 def http_ready(port, path, timeout, proc):
@@ -599,6 +622,7 @@ def ffmpeg_frame(url, ss=None, timeout=120):
 
 
 def node_startup(a, kind, torrent, ih, fname, seek_after, seek_target, tag, env):
+    settle()
     b0 = swarm_bytes()
     p, port, path = node_client(a, kind, torrent, ih, fname, tag, env)
     url = f"http://127.0.0.1:{port}{path}"
@@ -634,6 +658,7 @@ def node_startup(a, kind, torrent, ih, fname, seek_after, seek_target, tag, env)
 
 
 def node_cold(a, kind, torrent, ih, fname, target, tag, env):
+    settle()
     b0 = swarm_bytes()
     p, port, path = node_client(a, kind, torrent, ih, fname, tag, env)
     url = f"http://127.0.0.1:{port}{path}"
@@ -650,6 +675,7 @@ def node_cold(a, kind, torrent, ih, fname, target, tag, env):
 
 def cine_stalls(a, torrent, seconds, tag):
     """Real-time playback of `seconds` from the start; stalls after the first frame, CPU, RSS."""
+    settle()
     save = fresh_dir(a, tag)
     stats = os.path.join(a.logdir, tag + ".stats.jsonl")
     p = Proc(cine_cmd(a, torrent, save, stats, [f"--length={seconds}"]),
@@ -694,6 +720,7 @@ def cine_stalls(a, torrent, seconds, tag):
 
 def cine_whole(a, torrent, duration, tag):
     """Seconds from start until Cine has every piece while it streams from the start."""
+    settle()
     save = fresh_dir(a, tag)
     stats = os.path.join(a.logdir, tag + ".stats.jsonl")
     p = Proc(cine_cmd(a, torrent, save, stats, [f"--length={duration}"]),
@@ -719,6 +746,7 @@ def cine_whole(a, torrent, duration, tag):
 
 
 def lt_whole(a, torrent, tag, utp=True):
+    settle()
     save = fresh_dir(a, tag)
     argv = [LT_PYTHON, os.path.join(HERE, "lt_download.py"), torrent, save, f"--listen={LEECHER_PORT}",
             f"--timeout={a.timeout * 4}"] + ([] if utp else ["--no-utp"])
@@ -776,6 +804,38 @@ def write_markdown(res, path):
     media = res["media"]
     piece_sizes = a["piece_sizes"]
 
+    def kf_rows(metric, floor_key):
+        """Seek-like metrics: Cine exact and Cine to the keyframe (--hr-seek=no); the verdict is on
+        the latter, the like-for-like figure (the peers' ffmpeg runs with -noaccurate_seek)."""
+        rows = []
+        for c in a["containers"]:
+            for ps in piece_sizes:
+                s = res["startup"].get(f"{c}/{ps}")
+                if not s:
+                    continue
+                g = lambda cl, k: s.get(cl, {}).get(k)
+                exact, kf = g("cine", metric), g("cine", metric + "_kf")
+                pf, wt = g("peerflix", metric), g("webtorrent", metric)
+                best = min([x for x in (pf, wt) if x is not None], default=None)
+                floor = s["floor"].get(floor_key)
+                r_kf = ratio(kf, best)
+                verdict = ("✅" if r_kf <= 0.5 else "❌") if r_kf is not None else ""
+                exact_txt = fmt(exact)
+                cc = s.get("cine", {})
+                if metric == "seek" and cc.get("runs") and cc.get("seek_runs", 0) < cc["runs"]:
+                    exact_txt += f" ({cc.get('seek_runs', 0)}/{cc['runs']} runs valid)"
+                rows.append(f"| {c} | {ps // 1024} KiB | {fmt(kf)} | {exact_txt} | {fmt(pf)} | {fmt(wt)} | "
+                            f"{fmt(floor)} | {fmt(r_kf)}× | {fmt(ratio(exact, best))}× | "
+                            f"{fmt(ratio(kf, floor))}× | {verdict} |")
+        return rows
+
+    kf_hdr = ("| media | pieces | Cine, keyframe | Cine, exact | peerflix | webtorrent | floor | "
+              "keyframe / best | exact / best | keyframe / floor | target |\n|---|---|---|---|---|---|---|---|---|---|---|")
+    kf_note = ("*keyframe* = Cine with `--hr-seek=no`, showing the keyframe at or before the target as "
+               "`ffmpeg -ss T -noaccurate_seek` does for peerflix and webtorrent-cli: the like-for-like "
+               "figure, which the verdict uses. *exact* = Cine's default (mpv's hr-seek), which also "
+               "downloads and decodes from that keyframe up to the target frame.\n")
+
     def cell_rows(metric, floor_key, unit_div=1.0, nd=2, target=None):
         rows = []
         for c in a["containers"]:
@@ -815,11 +875,12 @@ def write_markdown(res, path):
     L.append("A Cine run counts only if less than 70 % of the file had arrived when the seek began; "
              "a run that stalled long enough before its seek to download the whole file is left out "
              "(see *stalled before seek* below).\n")
-    L.append(hdr)
-    L += cell_rows("seek", "seek_s", target="half")
+    L.append(kf_note)
+    L.append(kf_hdr)
+    L += kf_rows("seek", "seek_s")
     L.append("\n## Cold start at 70 % (s) — time to the first frame of a fresh client started at 70 %\n")
-    L.append(hdr)
-    L += cell_rows("cold70", "cold70_s", target="half")
+    L.append(kf_hdr)
+    L += kf_rows("cold70", "cold70_s")
     L.append("\n## MB at first frame — target ≤ 1.5 MB for 256 KiB pieces (Cine's own count)\n")
     L.append("*own* = Cine's payload count in its `first_frame` event. *wire* = bytes the seeders sent "
              "to the client until its first frame was seen (IP packet lengths, counted by nftables on the "
@@ -1057,7 +1118,8 @@ def main():
                             log(f"startup {tag}")
                             if cl == "cine":
                                 fn = lambda: {**cine_startup(a, torrent, a.seek_after, target, tag),
-                                              **cine_cold(a, torrent, target, tag + "_cold")}
+                                              **cine_cold(a, torrent, target, tag + "_cold"),
+                                              **cine_keyframe_seeks(a, torrent, target, tag, size)}
                             else:
                                 fn = lambda: {**node_startup(a, cl, torrent, ih, os.path.basename(m), a.seek_after,
                                                              target, tag, env),
@@ -1081,8 +1143,8 @@ def main():
                                 f"ff_wire={fmt((x.get('ff_wire') or 0) / 1e6)}MB")
                     for cl, xs in per.items():
                         cell[cl] = {k: median([x.get(k) for x in xs]) for k in
-                                    ("ttff", "seek", "cold70", "ff_wire", "ff_payload", "cold70_wire", "http_ready",
-                                     "stalled_before_seek")}
+                                    ("ttff", "seek", "cold70", "seek_kf", "cold70_kf", "ff_wire", "ff_payload",
+                                     "cold70_wire", "http_ready", "stalled_before_seek")}
                         cell[cl]["seek_runs"] = sum(1 for x in xs if x.get("seek") is not None)
                         cell[cl]["runs"] = len(xs)
                     res["startup"][f"{c}/{ps}"] = cell
