@@ -463,6 +463,7 @@ class SessionImpl final : public Session {
 
   // Pump thread only.
   PieceBits bits_;
+  bool piece_arrived_ = false;  // a piece_finished alert in this pass
   lt::torrent_status status_;
   Clock::time_point status_at_{}, deadlines_at_{}, resume_at_{Clock::now()}, reconnect_at_{};
   Clock::time_point replan_at_{};  // a pass due before the next tick (staged deadlines)
@@ -953,9 +954,12 @@ void SessionImpl::pump() {
     // this thread that way.
     try {
       ses_->pop_alerts(&alerts);
+      piece_arrived_ = false;
       for (lt::alert* a : alerts) handle_alert(a);
       announce_dht_once();
-      refresh_status(false);
+      // A new piece refreshes the counters at once: the player reports them with its first
+      // frame, which comes a few milliseconds after the piece it needed.
+      refresh_status(piece_arrived_);
       plan_and_fill();
       maybe_save_resume();
     } catch (const std::exception& e) {
@@ -971,6 +975,7 @@ void SessionImpl::handle_alert(lt::alert* a) {
     on_read_piece(*r);
   } else if (auto* p = lt::alert_cast<lt::piece_finished_alert>(a)) {
     bits_.set_have(PieceIndex(static_cast<int>(p->piece_index)));
+    piece_arrived_ = true;
     // (Resume data replays every piece it lists as one of these: not worth a line each.)
     if (status_.state != lt::torrent_status::checking_resume_data)
       trace("piece %d verified", static_cast<int>(p->piece_index));
