@@ -441,6 +441,9 @@ def guarded(swarm, torrent, media, rate, fn, tag, res):
 
 
 SETTLE_S = 3.0
+# Per-run start-up figures whose medians make a cell.
+STARTUP_KEYS = ("ttff", "seek", "cold70", "seek_kf", "cold70_kf", "ff_wire", "ff_payload", "cold70_wire",
+                "http_ready", "stalled_before_seek")
 
 
 def settle():
@@ -804,29 +807,32 @@ def write_markdown(res, path):
     media = res["media"]
     piece_sizes = a["piece_sizes"]
 
+    def cells():
+        """(container, piece size, start-up results) of every cell that ran."""
+        for c in a["containers"]:
+            for ps in piece_sizes:
+                if res["startup"].get(f"{c}/{ps}"):
+                    yield c, ps, res["startup"][f"{c}/{ps}"]
+
     def kf_rows(metric, floor_key):
         """Seek-like metrics: Cine exact and Cine to the keyframe (--hr-seek=no); the verdict is on
         the latter, the like-for-like figure (the peers' ffmpeg runs with -noaccurate_seek)."""
         rows = []
-        for c in a["containers"]:
-            for ps in piece_sizes:
-                s = res["startup"].get(f"{c}/{ps}")
-                if not s:
-                    continue
-                g = lambda cl, k: s.get(cl, {}).get(k)
-                exact, kf = g("cine", metric), g("cine", metric + "_kf")
-                pf, wt = g("peerflix", metric), g("webtorrent", metric)
-                best = min([x for x in (pf, wt) if x is not None], default=None)
-                floor = s["floor"].get(floor_key)
-                r_kf = ratio(kf, best)
-                verdict = ("✅" if r_kf <= 0.5 else "❌") if r_kf is not None else ""
-                exact_txt = fmt(exact)
-                cc = s.get("cine", {})
-                if metric == "seek" and cc.get("runs") and cc.get("seek_runs", 0) < cc["runs"]:
-                    exact_txt += f" ({cc.get('seek_runs', 0)}/{cc['runs']} runs valid)"
-                rows.append(f"| {c} | {ps // 1024} KiB | {fmt(kf)} | {exact_txt} | {fmt(pf)} | {fmt(wt)} | "
-                            f"{fmt(floor)} | {fmt(r_kf)}× | {fmt(ratio(exact, best))}× | "
-                            f"{fmt(ratio(kf, floor))}× | {verdict} |")
+        for c, ps, s in cells():
+            g = lambda cl, k: s.get(cl, {}).get(k)
+            exact, kf = g("cine", metric), g("cine", metric + "_kf")
+            pf, wt = g("peerflix", metric), g("webtorrent", metric)
+            best = min([x for x in (pf, wt) if x is not None], default=None)
+            floor = s["floor"].get(floor_key)
+            r_kf = ratio(kf, best)
+            verdict = ("✅" if r_kf <= 0.5 else "❌") if r_kf is not None else ""
+            exact_txt = fmt(exact)
+            cc = s.get("cine", {})
+            if metric == "seek" and cc.get("runs") and cc.get("seek_runs", 0) < cc["runs"]:
+                exact_txt += f" ({cc.get('seek_runs', 0)}/{cc['runs']} runs valid)"
+            rows.append(f"| {c} | {ps // 1024} KiB | {fmt(kf)} | {exact_txt} | {fmt(pf)} | {fmt(wt)} | "
+                        f"{fmt(floor)} | {fmt(r_kf)}× | {fmt(ratio(exact, best))}× | "
+                        f"{fmt(ratio(kf, floor))}× | {verdict} |")
         return rows
 
     kf_hdr = ("| media | pieces | Cine, keyframe | Cine, exact | peerflix | webtorrent | floor | "
@@ -838,29 +844,25 @@ def write_markdown(res, path):
 
     def cell_rows(metric, floor_key, unit_div=1.0, nd=2, target=None):
         rows = []
-        for c in a["containers"]:
-            for ps in piece_sizes:
-                s = res["startup"].get(f"{c}/{ps}")
-                if not s:
-                    continue
-                v = {k: s.get(k, {}).get(metric) for k in ("cine", "peerflix", "webtorrent")}
-                v = {k: (x / unit_div if x is not None else None) for k, x in v.items()}
-                best = min([x for k, x in v.items() if k != "cine" and x is not None], default=None)
-                floor = s["floor"].get(floor_key)
-                if floor is not None:
-                    floor = floor / unit_div
-                r_best, r_floor = ratio(v["cine"], best), ratio(v["cine"], floor)
-                verdict = ""
-                if target == "half" and r_best is not None:
-                    verdict = "✅" if r_best <= 0.5 else "❌"
-                elif target == "mb" and ps == 262144 and v["cine"] is not None:
-                    verdict = "✅" if v["cine"] <= 1.5 else "❌"
-                cine_txt = fmt(v['cine'], nd)
-                cc = s.get("cine", {})
-                if metric == "seek" and cc.get("runs") and cc.get("seek_runs", 0) < cc["runs"]:
-                    cine_txt += f" ({cc.get('seek_runs', 0)}/{cc['runs']} runs valid)"
-                rows.append(f"| {c} | {ps // 1024} KiB | {cine_txt} | {fmt(v['peerflix'], nd)} | "
-                            f"{fmt(v['webtorrent'], nd)} | {fmt(floor, nd)} | {fmt(r_best)}× | {fmt(r_floor)}× | {verdict} |")
+        for c, ps, s in cells():
+            v = {k: s.get(k, {}).get(metric) for k in ("cine", "peerflix", "webtorrent")}
+            v = {k: (x / unit_div if x is not None else None) for k, x in v.items()}
+            best = min([x for k, x in v.items() if k != "cine" and x is not None], default=None)
+            floor = s["floor"].get(floor_key)
+            if floor is not None:
+                floor = floor / unit_div
+            r_best, r_floor = ratio(v["cine"], best), ratio(v["cine"], floor)
+            verdict = ""
+            if target == "half" and r_best is not None:
+                verdict = "✅" if r_best <= 0.5 else "❌"
+            elif target == "mb" and ps == 262144 and v["cine"] is not None:
+                verdict = "✅" if v["cine"] <= 1.5 else "❌"
+            cine_txt = fmt(v['cine'], nd)
+            cc = s.get("cine", {})
+            if metric == "seek" and cc.get("runs") and cc.get("seek_runs", 0) < cc["runs"]:
+                cine_txt += f" ({cc.get('seek_runs', 0)}/{cc['runs']} runs valid)"
+            rows.append(f"| {c} | {ps // 1024} KiB | {cine_txt} | {fmt(v['peerflix'], nd)} | "
+                        f"{fmt(v['webtorrent'], nd)} | {fmt(floor, nd)} | {fmt(r_best)}× | {fmt(r_floor)}× | {verdict} |")
         return rows
 
     hdr = "| media | pieces | Cine | peerflix | webtorrent | floor | Cine / best | Cine / floor | target |\n|---|---|---|---|---|---|---|---|---|"
@@ -1142,9 +1144,7 @@ def main():
                             log(f"  ttff={fmt(x.get('ttff'))} seek={fmt(x.get('seek'))} cold70={fmt(x.get('cold70'))} "
                                 f"ff_wire={fmt((x.get('ff_wire') or 0) / 1e6)}MB")
                     for cl, xs in per.items():
-                        cell[cl] = {k: median([x.get(k) for x in xs]) for k in
-                                    ("ttff", "seek", "cold70", "seek_kf", "cold70_kf", "ff_wire", "ff_payload",
-                                     "cold70_wire", "http_ready", "stalled_before_seek")}
+                        cell[cl] = {k: median([x.get(k) for x in xs]) for k in STARTUP_KEYS}
                         cell[cl]["seek_runs"] = sum(1 for x in xs if x.get("seek") is not None)
                         cell[cl]["runs"] = len(xs)
                     res["startup"][f"{c}/{ps}"] = cell
@@ -1247,9 +1247,7 @@ def reaggregate(res):
                     x["seek_target_maybe_downloaded"] = True
                     if x.get("seek") is not None:
                         x["seek_all"], x["seek"] = x["seek"], None
-            cell[cl] = {k: median([x.get(k) for x in xs]) for k in
-                        ("ttff", "seek", "cold70", "ff_wire", "ff_payload", "cold70_wire", "http_ready",
-                         "stalled_before_seek")}
+            cell[cl] = {k: median([x.get(k) for x in xs]) for k in STARTUP_KEYS}
             cell[cl]["seek_runs"] = sum(1 for x in xs if x.get("seek") is not None)
             cell[cl]["runs"] = len(xs)
             if cl == "cine":
