@@ -20,6 +20,13 @@ bool is_font_attachment(const AVStream* st) {
   return m && std::strstr(m->value, "font") != nullptr;
 }
 
+// Matroska/WebM and MP4/MOV: the header names the streams, and the container has an index of
+// its own (Cues, moov) even before a packet was read.
+bool has_indexed_header(const AVFormatContext* fmt) {
+  const char* name = fmt->iformat->name;
+  return std::strstr(name, "matroska") || std::strstr(name, "mov");
+}
+
 // True when the container's header alone describes every stream well enough to decode it, so
 // avformat_find_stream_info() can be skipped (as ffplay's -find_stream_info 0 does). That call
 // reads and decodes packets until it has seen several frames of every stream: for a 1080p
@@ -29,11 +36,6 @@ bool is_font_attachment(const AVStream* st) {
 // the probe, and so does a header that leaves any of these out. So does audio with a codec
 // delay (Opus pre-skip): its first timestamp, hence the file's start time, is only known from
 // the packets (WebM/Opus starts at -7 ms).
-bool has_indexed_header(const AVFormatContext* fmt) {
-  const char* name = fmt->iformat->name;
-  return std::strstr(name, "matroska") || std::strstr(name, "mov");
-}
-
 bool header_describes_streams(const AVFormatContext* fmt) {
   if (!has_indexed_header(fmt)) return false;
   if (fmt->duration == AV_NOPTS_VALUE || fmt->duration <= 0 || fmt->nb_streams == 0) return false;

@@ -105,8 +105,8 @@ class Demuxer {
   bool seek_pending_ = false;
   double seek_target_ = 0;
   int seek_serial_ = 0;
-  int seek_audio_ = -2;
-  std::atomic<bool> exact_seeks_{true};       // audio stream to switch to with the pending seek (-2: keep)
+  int seek_audio_ = -2;       // audio stream to switch to with the pending seek (-2: keep)
+  std::atomic<bool> exact_seeks_{true};
   std::atomic<int> read_serial_{-1};
   std::atomic<double> read_until_{-1};
   int serial_ = 0;            // serial of the packets being read (read thread)
