@@ -12,6 +12,7 @@ constexpr int64_t kDefaultHeader = 64 << 10;   // what we ask for first, and the
 constexpr int64_t kKeepAhead = 256 << 10;      // bytes kept after the start of each wanted range
 constexpr int64_t kTransportTail = 256 << 10;  // MPEG-TS/PS: demuxers read the end for duration
 constexpr int64_t kTailGuess = 128 << 10;      // see guess()
+constexpr int64_t kIndexTail = 16 << 20;       // an MP4 tail after mdat wanted whole (see mp4())
 
 uint32_t be32(const uint8_t* p) {
   return uint32_t(p[0]) << 24 | uint32_t(p[1]) << 16 | uint32_t(p[2]) << 8 | p[3];
@@ -151,7 +152,16 @@ class ContainerIndex::Parse {
     bool moov = false, media = false;
     for (int boxes = 0; off + 8 <= size_ && boxes < 4096 && !(moov && media); ++boxes) {
       const uint8_t* p = nullptr;
-      if (!ci_.get(off, 8, &p)) return;
+      if (!ci_.get(off, 8, &p)) {
+        // Past the media data with no moov yet: what follows is almost always the moov
+        // (ffmpeg writes it last) and it runs to the end. Asking for the whole tail at once
+        // fetches its pieces side by side instead of one after the other (box header, then
+        // the rest once its size is known).
+        if (media && !moov && size_ - off <= kIndexTail && !ci_.wanted_.empty() &&
+            ci_.wanted_.back().begin == off)
+          ci_.wanted_.back().end = size_;
+        return;
+      }
       uint64_t box = be32(p);
       int hdr = 8;
       bool const is_moov = is4(p + 4, "moov"), is_mdat = is4(p + 4, "mdat"),

@@ -2,6 +2,7 @@
 // here) and on synthetic bytes for the cases ffmpeg does not write at test sizes.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -109,6 +110,27 @@ TEST_CASE("container index: MP4 with moov at the end (ffmpeg's default)") {
   std::vector<ByteRange> const urgent = ci.urgent();
   CHECK(urgent.size() == 2);  // header and moov
   CHECK(ci.guess().empty());
+}
+
+TEST_CASE("container index: MP4 with moov at the end asks for the whole tail at once") {
+  std::vector<uint8_t> const f = slurp(media("moov_end.mp4"));
+  int64_t const size = int64_t(f.size());
+  ContainerIndex ci(size);
+  ci.feed(0, f.data(), size_t(64 << 10));
+  REQUIRE_FALSE(ci.done());
+  // The mdat's size points past the media data; the moov's own header is not there yet, but
+  // the rest of the file is wanted in one go (not its first 8 bytes, then the rest).
+  std::vector<ByteRange> const wants = ci.wanted();
+  REQUIRE(wants.size() == 1);
+  CHECK(wants[0].end == size);
+  CHECK(tag_at(f, wants[0].begin + 4) == "moov");
+  std::vector<ByteRange> const urgent = ci.urgent();
+  CHECK(std::find(urgent.begin(), urgent.end(), wants[0]) != urgent.end());
+  // Fed, it is parsed as usual.
+  ci.feed(wants[0].begin, f.data() + wants[0].begin, size_t(wants[0].size()));
+  REQUIRE(ci.done());
+  REQUIRE(ci.index().size() == 1);
+  CHECK(ci.index()[0] == wants[0]);
 }
 
 TEST_CASE("container index: MP4 with +faststart") {
