@@ -135,6 +135,11 @@ struct Player::Impl {
   int64_t last_key_pos = -1;       // byte position of the last keyframe shown
   int shown_serial = -1;           // serial of the last presented frame
   bool first_frame_done = false;
+  // The first picture (or sound) of the current file is out; the source hears of it.
+  void first_frame_out() {
+    first_frame_done = true;
+    if (src) src->first_frame_shown();
+  }
   bool prerolling = false;         // holding the first picture until cache_initial is buffered
   double hold_read_until = -2;     // during the hold: the demuxer's last read_until seen, and when
   double hold_moved_at = 0;        //   it last moved
@@ -322,7 +327,7 @@ struct Player::Impl {
     if (first_of_serial) {
       seeking = false;
       if (!first_frame_done) {
-        first_frame_done = true;
+        first_frame_out();
         emit("first_frame", {{"pos", f.pts}});
       } else if (user_seek_pending) {
         emit("seek_done", {{"pos", f.pts}});
@@ -1236,13 +1241,13 @@ LeaveReason Player::Impl::play_loop() {
       if (seeking && has_audio && ao->started(serial.load())) {
         seeking = false;
         if (!first_frame_done) {
-          first_frame_done = true;
+          first_frame_out();
         } else if (user_seek_pending) {
           user_seek_pending = false;
           emit("seek_done", {{"pos", position()}});
         }
       } else if (!first_frame_done && has_audio && ao->started(serial.load())) {
-        first_frame_done = true;
+        first_frame_out();
       }
     }
     check_screenshots();

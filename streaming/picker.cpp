@@ -167,7 +167,37 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     }
     if (i < urgent_count) urgent.insert(d.piece);
     if (out.priorities[size_t(d.piece.value)] < uint8_t(tier)) set_prio(d.piece, tier);
-    deadlines.emplace(d.piece, d.ms);
+    if (i < urgent_count + size_t(cfg_.min_critical_pieces) || d.ms <= cfg_.deadline_horizon_ms)
+      deadlines.emplace(d.piece, d.ms);
+  }
+
+  // Opening: only the urgent and likely pieces and the first missing ones from the head.
+  if (in.opening && !at_end) {
+    std::set<PieceIndex> wanted;
+    for (const auto* ranges : {&in.urgent, &in.likely}) {
+      for (ByteRange r : *ranges) {
+        PieceSpan const span = map_.pieces_for(r);
+        for (PieceIndex p = span.begin; p < span.end; ++p) wanted.insert(p);
+      }
+    }
+    PieceIndex const soon_end = map_.pieces_for({head, head + int64_t(cfg_.opening_seconds * rate)}).end;
+    int missing = 0;
+    for (PieceIndex p = head_piece; p < file.end; ++p) {
+      if (st.have(p)) continue;
+      if (p >= soon_end && missing >= cfg_.opening_min_missing) break;
+      wanted.insert(p);
+      ++missing;
+    }
+    // (Near the end of the file, with too few pieces missing, everything stays wanted: none
+    // missing would make the torrent "finished", and libtorrent drops its seeds then.)
+    if (missing >= cfg_.opening_min_missing) {
+      for (PieceIndex p = file.begin; p < file.end; ++p) {
+        if (!wanted.count(p)) set_prio(p, Priority::skip);
+      }
+      for (auto it = deadlines.begin(); it != deadlines.end();) {
+        it = wanted.count(it->first) ? std::next(it) : deadlines.erase(it);
+      }
+    }
   }
 
   std::set<PieceIndex> next;

@@ -83,6 +83,21 @@ struct PickerConfig {
   // The likely ranges (an index guess, an index only seeking needs) are fetched after the
   // pieces of the window due within this much playback (and after the first tier).
   int likely_after_ms = 2000;
+  // Only the pieces due within this much playback (and the urgent ones, and at least
+  // min_critical_pieces) carry libtorrent deadlines; the rest of the window is ordered by its
+  // tier alone. libtorrent lifts a piece with a deadline to priority 7 until the session puts
+  // it back in its tier, and a peer that picks in between takes it ahead of the head: with the
+  // whole window re-issued every second, that sent far pieces ahead of the next ones needed.
+  // Its deadline requests (once a second) only look about a second ahead anyway.
+  int deadline_horizon_ms = 3000;
+  // While the player opens the file (PickerInput::opening), only what it needs for its first
+  // picture is wanted: the urgent and likely ranges and the first missing pieces from the head,
+  // at least opening_min_missing of them and opening_seconds of media. Everything else waits
+  // (priority 0) so the first answers of the peers carry only those. Never fewer missing pieces
+  // than that are wanted, or libtorrent would tell the peers it is not interested and they
+  // would choke it.
+  double opening_seconds = 1.0;
+  int opening_min_missing = 4;
   // A forward move of the head over at most this much missing media (at the byte rate) is a
   // small seek: the deadlines and requests in flight stay. Farther, or back onto missing data,
   // every old deadline is reset so that libtorrent cancels what was queued for the old place.
@@ -105,6 +120,9 @@ struct PickerInput {
   // tail): a read head inside one is a peek, not a new playback position, so the window stays
   // where playback is instead of jumping there and back (each jump would cancel requests).
   std::vector<ByteRange> side_reads;
+  // The player has not shown its first picture yet (and said it would tell): see
+  // PickerConfig::opening_seconds.
+  bool opening = false;
 };
 
 struct Deadline {

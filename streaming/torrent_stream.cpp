@@ -42,6 +42,10 @@ void StreamState::set_seeks_after_open() {
   wake_();
 }
 
+void StreamState::set_opening(bool v) {
+  if (opening_.exchange(v) != v) wake_();
+}
+
 void StreamState::detach() {
   detached_.store(true);
   wake_();

@@ -34,6 +34,9 @@ class StreamState {
   ByteRange prefetch() const;
   // The player will seek right after opening (ByteSource::will_seek_after_open).
   bool seeks_after_open() const { return seeks_after_open_.load(); }
+  // Until the player's first picture (ByteSource::first_frame_shown): see
+  // PickerInput::opening. Starts as the session says (SessionConfig::opening_focus).
+  bool opening() const { return opening_.load(); }
   // True once the TorrentStream is gone; the session then stops feeding this state.
   bool detached() const { return detached_.load(); }
 
@@ -42,6 +45,7 @@ class StreamState {
   void set_byte_rate(double r);
   void set_prefetch(ByteRange r);
   void set_seeks_after_open();
+  void set_opening(bool v);
   void detach();
 
  private:
@@ -53,6 +57,7 @@ class StreamState {
   std::atomic<double> byte_rate_{0};
   std::atomic<bool> detached_{false};
   std::atomic<bool> seeks_after_open_{false};
+  std::atomic<bool> opening_{false};
   mutable std::mutex mu_;
   ByteRange prefetch_;  // guarded by mu_
 };
@@ -71,6 +76,7 @@ class TorrentStream final : public ByteSource {
   void set_byte_rate(double bytes_per_second) override;
   void prefetch(int64_t pos, int64_t len) override;
   void will_seek_after_open() override { state_->set_seeks_after_open(); }
+  void first_frame_shown() override { state_->set_opening(false); }
   std::string describe() const override { return state_->name(); }
 
  private:

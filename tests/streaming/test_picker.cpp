@@ -22,6 +22,7 @@ PickerConfig config() {
   c.tier_pieces[0] = 2;  // two on top, two soon, four near
   c.tier_pieces[1] = 2;
   c.tier_pieces[2] = 4;
+  c.deadline_horizon_ms = 1 << 30;  // deadlines over the whole window unless a test says
   return c;
 }
 
@@ -66,6 +67,65 @@ TEST_CASE("picker: deadlines follow playback time over the window") {
   in.byte_rate = 200;
   plan = picker.plan(in, st);
   CHECK(deadline_of(plan, 4) == 2000);
+}
+
+TEST_CASE("picker: only the next seconds carry deadlines, the rest of the window its tier") {
+  PickerConfig cfg = config();
+  cfg.deadline_horizon_ms = 3000;
+  Picker picker(PieceMap(0, 2000, 2000, 100), cfg);
+  PieceBits st = PieceBits::from_string("....................");
+  PickerInput in;
+  in.read_head = 0;
+  in.byte_rate = 100;  // one piece per second
+  PiecePlan plan = picker.plan(in, st);
+  CHECK(plan.window == PieceSpan{PieceIndex(0), PieceIndex(10)});
+  CHECK(deadline_string(plan, 20) == "cccc................");
+  // Past the horizon the window keeps its tiers: near, then the window's.
+  CHECK(plan.priorities[5] == uint8_t(Priority::near));
+  CHECK(plan.priorities[9] == uint8_t(Priority::window));
+  // Urgent ranges keep theirs wherever they are, and the head's pieces still come first.
+  in.urgent = {{1900, 2000}};
+  plan = picker.plan(in, st);
+  CHECK(deadline_string(plan, 20) == "cccc...............c");
+  CHECK(deadline_of(plan, 19) == 0);
+  // The horizon moves with the head: read on three pieces, three more get deadlines.
+  in.urgent.clear();
+  in.read_head = 300;
+  st = PieceBits::from_string("hhh.................");
+  plan = picker.plan(in, st);
+  CHECK(deadline_string(plan, 20) == "...cccc.............");
+}
+
+TEST_CASE("picker: while the player opens, only what its first picture needs is wanted") {
+  Picker picker(PieceMap(0, 2000, 2000, 100), config());
+  PieceBits st = PieceBits::from_string("....................");
+  PickerInput in;
+  in.read_head = 0;
+  in.byte_rate = 100;  // one piece per second
+  in.urgent = {{0, 50}, {1900, 2000}};  // a header, and an index at the end
+  in.opening = true;
+  PiecePlan plan = picker.plan(in, st);
+  // The header's and the index's pieces and the first four missing from the head; nothing
+  // else (not even the rest of the window), and no deadline outside that.
+  CHECK(priority_string(plan) == "76650000000000000007");
+  CHECK(deadline_string(plan, 20) == "cccc...............c");
+  // The wanted pieces move on with the head and past the ones already there.
+  in.urgent = {{0, 50}};
+  in.read_head = 150;
+  st = PieceBits::from_string("hh.h.h..............");
+  plan = picker.plan(in, st);
+  CHECK(priority_string(plan) == "10707066000000000000");
+  // Once the first picture is out, the whole file is wanted again, in its tiers.
+  in.opening = false;
+  plan = picker.plan(in, st);
+  CHECK(priority_string(plan).find('0') == std::string::npos);
+  // Near the end, with fewer missing pieces than that, nothing is held back: none wanted and
+  // missing would make libtorrent tell the peers it is not interested.
+  in.opening = true;
+  in.read_head = 1800;
+  st = PieceBits::from_string("hhhhhhhhhhhhhhhhhh..");
+  plan = picker.plan(in, st);
+  CHECK(priority_string(plan).find('0') == std::string::npos);
 }
 
 TEST_CASE("picker: window size adapts to byte rate and download rate") {
