@@ -138,7 +138,7 @@ struct Player::Impl {
   // The first picture (or sound) of the current file is out; the source hears of it.
   void first_frame_out() {
     first_frame_done = true;
-    if (src) src->first_frame_shown();
+    if (src && !prerolling) src->playback_ready();
   }
   bool prerolling = false;         // holding the first picture until cache_initial is buffered
   double hold_read_until = -2;     // during the hold: the demuxer's last read_until seen, and when
@@ -250,6 +250,7 @@ struct Player::Impl {
     }
     if (user) {
       user_seek_pending = true;
+      if (src) src->playback_pending();
       emit("seek_begin", {{"target", target}});
     }
     if (stalled) {
@@ -326,6 +327,7 @@ struct Player::Impl {
     }
     if (first_of_serial) {
       seeking = false;
+      if (src && !prerolling) src->playback_ready();
       if (!first_frame_done) {
         first_frame_out();
         emit("first_frame", {{"pos", f.pts}});
@@ -521,6 +523,7 @@ struct Player::Impl {
   void check_preroll() {
     if (!prerolling || !preroll_ready()) return;
     prerolling = false;
+    if (src) src->playback_ready();
     if (ao) ao->set_paused(paused);
     vclock.set_paused(paused);
     frame_timer = now_seconds();
@@ -1240,6 +1243,7 @@ LeaveReason Player::Impl::play_loop() {
     } else if (!seeking || (has_audio && ao->started(serial.load()))) {
       if (seeking && has_audio && ao->started(serial.load())) {
         seeking = false;
+        if (src && !prerolling) src->playback_ready();
         if (!first_frame_done) {
           first_frame_out();
         } else if (user_seek_pending) {

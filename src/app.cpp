@@ -487,7 +487,7 @@ int play_once(const Options& o) {
   streaming::SessionConfig cfg = session_config(o);
   cfg.save_path = o.save_path.empty() ? default_save_path() : o.save_path;
   cfg.plan_before_add = true;
-  cfg.opening_focus = true;
+  cfg.seek_focus = true;
   cfg.warn = [&log](const std::string& line) {
     print_error("warning: " + line);
     log.emit("warning", {{"message", line}});

@@ -49,10 +49,12 @@ class ByteSource {
   // after the first seconds of playback from the start. Purely advisory.
   virtual void will_seek_after_open() {}
 
-  // Hint from the player: its first picture (or, without video, its first sound) is out. A
-  // torrent source opened for a player (SessionConfig::opening_focus) fetches only what that
-  // first picture needs until then. May come from any thread. Purely advisory.
-  virtual void first_frame_shown() {}
+  // Hints from the player: a seek begins, and playback can go on (its picture, or without video
+  // its sound, is out and its pre-roll buffered; also said after the first picture at start).
+  // In between a torrent source opened for a player (SessionConfig::seek_focus) fetches only
+  // what is needed next. May come from any thread. Purely advisory.
+  virtual void playback_ready() {}
+  virtual void playback_pending() {}
 
   // A short human-readable name for messages (file path, torrent file name).
   virtual std::string describe() const = 0;

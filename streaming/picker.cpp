@@ -171,8 +171,10 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
       deadlines.emplace(d.piece, d.ms);
   }
 
-  // Opening: only the urgent and likely pieces and the first missing ones from the head.
-  if (in.opening && !at_end) {
+  // Settling after a seek: only the urgent and likely pieces and the first missing ones from
+  // the head.
+  bool const fast = in.download_rate >= cfg_.settle_min_speedup * rate;
+  if (in.settling && fast && !at_end) {
     std::set<PieceIndex> wanted;
     for (const auto* ranges : {&in.urgent, &in.likely}) {
       for (ByteRange r : *ranges) {
@@ -180,17 +182,17 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
         for (PieceIndex p = span.begin; p < span.end; ++p) wanted.insert(p);
       }
     }
-    PieceIndex const soon_end = map_.pieces_for({head, head + int64_t(cfg_.opening_seconds * rate)}).end;
+    PieceIndex const soon_end = map_.pieces_for({head, head + int64_t(cfg_.settle_seconds * rate)}).end;
     int missing = 0;
     for (PieceIndex p = head_piece; p < file.end; ++p) {
       if (st.have(p)) continue;
-      if (p >= soon_end && missing >= cfg_.opening_min_missing) break;
+      if (p >= soon_end && missing >= cfg_.settle_min_missing) break;
       wanted.insert(p);
       ++missing;
     }
     // (Near the end of the file, with too few pieces missing, everything stays wanted: none
     // missing would make the torrent "finished", and libtorrent drops its seeds then.)
-    if (missing >= cfg_.opening_min_missing) {
+    if (missing >= cfg_.settle_min_missing) {
       for (PieceIndex p = file.begin; p < file.end; ++p) {
         if (!wanted.count(p)) set_prio(p, Priority::skip);
       }

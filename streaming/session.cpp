@@ -290,10 +290,8 @@ bool is_matroska_name(const std::string& name) {
 // the index (and the headers the parser still wants) and comes back: those reads are peeks,
 // not playback positions. `stream` may be null (no reader yet: the head is at 0). A reader
 // that will seek at once treats every container like one whose index is read on open.
-// opening: PickerInput::opening while no stream is open yet (the first plan of a player's
-// torrent: its stream comes within moments).
 PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
-                         const StreamState* stream, double download_rate, bool opening) {
+                         const StreamState* stream, double download_rate) {
   PickerInput in;
   in.read_head = stream ? stream->head() : 0;
   in.byte_rate = stream ? stream->byte_rate() : 0;
@@ -312,14 +310,13 @@ PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
   in.side_reads = index.index();
   in.side_reads.insert(in.side_reads.end(), index.wanted().begin(), index.wanted().end());
   if (stream && !stream->prefetch().empty()) in.urgent.push_back(stream->prefetch());
-  in.opening = stream ? stream->opening() : opening;
+  in.settling = stream && stream->settling();
   return in;
 }
 
 // The piece priorities of the picker's first plan for `file` (a reader at 0, nothing there
 // yet), as libtorrent takes them in add_torrent_params.
-std::vector<lt::download_priority_t> first_plan(const lt::torrent_info& ti, int file,
-                                               bool opening) {
+std::vector<lt::download_priority_t> first_plan(const lt::torrent_info& ti, int file) {
   const lt::file_storage& files = ti.files();
   lt::file_index_t const f(file);
   PieceMap const map(files.file_offset(f), files.file_size(f), files.total_size(),
@@ -327,8 +324,7 @@ std::vector<lt::download_priority_t> first_plan(const lt::torrent_info& ti, int 
   Picker picker(map);
   ContainerIndex const index(map.file_size());
   PiecePlan const plan =
-      picker.plan(picker_input(index, is_matroska_name(files.file_name(f).to_string()), nullptr, 0,
-                               opening),
+      picker.plan(picker_input(index, is_matroska_name(files.file_name(f).to_string()), nullptr, 0),
                   PieceBits(ti.num_pieces()));
   std::vector<lt::download_priority_t> prios;
   prios.reserve(plan.priorities.size());
@@ -869,7 +865,7 @@ bool SessionImpl::select_file(const std::string& spec, FileEntry* chosen, std::s
     lt::add_torrent_params atp = std::move(*deferred_);
     deferred_.reset();
     atp.file_priorities = prios;
-    atp.piece_priorities = first_plan(*ti_, pick->index, cfg_.opening_focus);
+    atp.piece_priorities = first_plan(*ti_, pick->index);
     lk.unlock();
     lt::error_code ec;
     lt::torrent_handle const h = ses_->add_torrent(std::move(atp), ec);
@@ -901,7 +897,7 @@ std::unique_ptr<ByteSource> SessionImpl::open_stream() {
   if (stream_) stream_->ring().fail(EIO);
   stream_ = std::make_shared<StreamState>(map, std::max<int64_t>(cfg_.ring_bytes, 1 << 20),
                                           files.file_path(f), [w = waker_] { w->notify(); });
-  if (cfg_.opening_focus) stream_->set_opening(true);
+  if (cfg_.seek_focus) stream_->enable_seek_focus();
   waker_->notify();
   return std::make_unique<TorrentStream>(stream_);
 }
@@ -1146,8 +1142,7 @@ void SessionImpl::plan_and_fill() {
   // Until a stream opens (right after select_file) the plan is for a reader at 0: the header
   // and the index are wanted first anyway.
   PickerInput const in =
-      picker_input(*index_, matroska_name_, fed_.get(), status_.download_payload_rate,
-                   cfg_.opening_focus);
+      picker_input(*index_, matroska_name_, fed_.get(), status_.download_payload_rate);
   apply(h, picker_->plan(in, bits_), in);
   fill(h, std::min(in.read_head, map_->file_size()));
 }

@@ -36,10 +36,10 @@ struct SessionConfig {
   // select_file() nothing connects or announces; wait_checked() waits for that too. Magnets
   // are added at once (their file list comes from the swarm).
   bool plan_before_add = false;
-  // Streams are read by a player that tells its first picture (ByteSource::first_frame_shown):
-  // until then only what that picture needs is fetched (PickerConfig::opening_seconds). Not
-  // for readers that never tell (cine serve's HTTP clients).
-  bool opening_focus = false;
+  // Streams are read by a player that tells when a seek begins and when playback can go on
+  // after it (ByteSource::playback_pending/ready): in between only what is needed next is
+  // fetched (PickerConfig::settle_seconds). Not for readers that never tell (cine serve).
+  bool seek_focus = false;
   // Optional trace (e.g. for -v): one line per event — pieces verified, plans applied (read
   // head, window, resets, deadlines). Called on the session's pump thread; must not block.
   std::function<void(const std::string&)> log;

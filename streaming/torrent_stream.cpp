@@ -42,8 +42,10 @@ void StreamState::set_seeks_after_open() {
   wake_();
 }
 
-void StreamState::set_opening(bool v) {
-  if (opening_.exchange(v) != v) wake_();
+void StreamState::enable_seek_focus() { focus_.store(true); }
+
+void StreamState::set_settling(bool v) {
+  if (focus_.load() && settling_.exchange(v) != v) wake_();
 }
 
 void StreamState::detach() {

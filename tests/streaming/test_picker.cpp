@@ -96,14 +96,15 @@ TEST_CASE("picker: only the next seconds carry deadlines, the rest of the window
   CHECK(deadline_string(plan, 20) == "...cccc.............");
 }
 
-TEST_CASE("picker: while the player opens, only what its first picture needs is wanted") {
+TEST_CASE("picker: after a seek, only what is needed next until playback goes on") {
   Picker picker(PieceMap(0, 2000, 2000, 100), config());
   PieceBits st = PieceBits::from_string("....................");
   PickerInput in;
   in.read_head = 0;
-  in.byte_rate = 100;  // one piece per second
+  in.byte_rate = 100;       // one piece per second
+  in.download_rate = 1000;  // ten times as fast
   in.urgent = {{0, 50}, {1900, 2000}};  // a header, and an index at the end
-  in.opening = true;
+  in.settling = true;
   PiecePlan plan = picker.plan(in, st);
   // The header's and the index's pieces and the first four missing from the head; nothing
   // else (not even the rest of the window), and no deadline outside that.
@@ -115,13 +116,20 @@ TEST_CASE("picker: while the player opens, only what its first picture needs is 
   st = PieceBits::from_string("hh.h.h..............");
   plan = picker.plan(in, st);
   CHECK(priority_string(plan) == "10707066000000000000");
-  // Once the first picture is out, the whole file is wanted again, in its tiers.
-  in.opening = false;
+  // Once playback goes on, the whole file is wanted again, in its tiers.
+  in.settling = false;
   plan = picker.plan(in, st);
   CHECK(priority_string(plan).find('0') == std::string::npos);
+  // A download not known to be well ahead of playback keeps fetching side by side.
+  in.settling = true;
+  for (double rate : {0.0, 250.0}) {
+    in.download_rate = rate;
+    plan = picker.plan(in, st);
+    CHECK(priority_string(plan).find('0') == std::string::npos);
+  }
   // Near the end, with fewer missing pieces than that, nothing is held back: none wanted and
   // missing would make libtorrent tell the peers it is not interested.
-  in.opening = true;
+  in.download_rate = 1000;
   in.read_head = 1800;
   st = PieceBits::from_string("hhhhhhhhhhhhhhhhhh..");
   plan = picker.plan(in, st);
