@@ -296,16 +296,18 @@ PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
   in.read_head = stream ? stream->head() : 0;
   in.byte_rate = stream ? stream->byte_rate() : 0;
   in.download_rate = download_rate;
-  // (A reader that seeks as soon as the file is open needs the Matroska Cues with the header.)
-  bool const matroska = (index.format() == ContainerFormat::matroska ||
-                         (index.format() == ContainerFormat::unknown && matroska_name)) &&
-                        !(stream && stream->seeks_after_open());
+  bool const matroska = index.format() == ContainerFormat::matroska ||
+                        (index.format() == ContainerFormat::unknown && matroska_name);
+  // Matroska's index (Cues) is read only to seek: after the first seconds of the window, unless
+  // the reader seeks as soon as the file is open.
+  bool const index_later = matroska && !(stream && stream->seeks_after_open());
   in.urgent.push_back(index.header());
-  for (ByteRange r : index.index()) (matroska ? in.likely : in.urgent).push_back(r);
+  for (ByteRange r : index.index()) (index_later ? in.likely : in.urgent).push_back(r);
   for (ByteRange r : index.wanted()) {
     bool const in_header = !r.intersect(index.header()).empty();
-    (matroska && !in_header ? in.likely : in.urgent).push_back(r);
+    (index_later && !in_header ? in.likely : in.urgent).push_back(r);
   }
+  // (Matroska says where its Cues are: no guess at the tail.)
   if (!index.guess().empty() && !matroska) in.likely.push_back(index.guess());
   in.side_reads = index.index();
   in.side_reads.insert(in.side_reads.end(), index.wanted().begin(), index.wanted().end());
@@ -868,12 +870,13 @@ bool SessionImpl::select_file(const std::string& spec, FileEntry* chosen, std::s
     atp.piece_priorities = first_plan(*ti_, pick->index);
     lk.unlock();
     lt::error_code ec;
-    lt::torrent_handle const h = ses_->add_torrent(std::move(atp), ec);
+    lt::torrent_handle const h = ses_->add_torrent(atp, ec);
+    lk.lock();
     if (ec || !h.is_valid()) {
+      deferred_ = std::move(atp);  // a later select_file() adds it again
       *error = "cannot add torrent: " + ec.message();
       return false;
     }
-    lk.lock();
     handle_ = h;
     lk.unlock();
     changed_.notify_all();
