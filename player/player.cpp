@@ -135,11 +135,6 @@ struct Player::Impl {
   int64_t last_key_pos = -1;       // byte position of the last keyframe shown
   int shown_serial = -1;           // serial of the last presented frame
   bool first_frame_done = false;
-  // The first picture (or sound) of the current file is out; the source hears of it.
-  void first_frame_out() {
-    first_frame_done = true;
-    if (src && !prerolling) src->playback_ready();
-  }
   bool prerolling = false;         // holding the first picture until cache_initial is buffered
   double hold_read_until = -2;     // during the hold: the demuxer's last read_until seen, and when
   double hold_moved_at = 0;        //   it last moved
@@ -329,7 +324,7 @@ struct Player::Impl {
       seeking = false;
       if (src && !prerolling) src->playback_ready();
       if (!first_frame_done) {
-        first_frame_out();
+        first_frame_done = true;
         emit("first_frame", {{"pos", f.pts}});
       } else if (user_seek_pending) {
         emit("seek_done", {{"pos", f.pts}});
@@ -1245,13 +1240,13 @@ LeaveReason Player::Impl::play_loop() {
         seeking = false;
         if (src && !prerolling) src->playback_ready();
         if (!first_frame_done) {
-          first_frame_out();
+          first_frame_done = true;
         } else if (user_seek_pending) {
           user_seek_pending = false;
           emit("seek_done", {{"pos", position()}});
         }
       } else if (!first_frame_done && has_audio && ao->started(serial.load())) {
-        first_frame_out();
+        first_frame_done = true;
       }
     }
     check_screenshots();

@@ -182,7 +182,8 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
         for (PieceIndex p = span.begin; p < span.end; ++p) wanted.insert(p);
       }
     }
-    PieceIndex const soon_end = map_.pieces_for({head, head + int64_t(cfg_.settle_seconds * rate)}).end;
+    PieceIndex const soon_end =
+        map_.pieces_for({head, head + int64_t(cfg_.settle_seconds * rate)}).end;
     int missing = 0;
     for (PieceIndex p = head_piece; p < file.end; ++p) {
       if (st.have(p)) continue;
