@@ -488,6 +488,7 @@ int play_once(const Options& o) {
   cfg.save_path = o.save_path.empty() ? default_save_path() : o.save_path;
   cfg.plan_before_add = true;
   cfg.seek_focus = true;
+  cfg.posix_disk_io = true;
   cfg.warn = [&log](const std::string& line) {
     print_error("warning: " + line);
     log.emit("warning", {{"message", line}});

@@ -75,6 +75,7 @@ int run_serve(const Options& o) {
   streaming::SessionConfig cfg = session_config(o);
   cfg.save_path = o.save_path.empty() ? default_save_path() : o.save_path;
   cfg.plan_before_add = true;
+  cfg.posix_disk_io = true;
   if (!make_dirs(cfg.save_path, &error)) {
     print_error(error);
     return 1;

@@ -21,6 +21,7 @@
 #include <libtorrent/magnet_uri.hpp>
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session.hpp>
+#include <libtorrent/posix_disk_io.hpp>
 #include <libtorrent/session_params.hpp>
 #include <libtorrent/settings_pack.hpp>
 #include <libtorrent/torrent_handle.hpp>
@@ -512,6 +513,7 @@ bool SessionImpl::start(std::string* error) {
   }
   try {
     lt::session_params params(make_settings(cfg_));
+    if (cfg_.posix_disk_io) params.disk_io_constructor = lt::posix_disk_io_constructor;
     load_dht_state(&params);
     ses_ = std::make_unique<lt::session>(std::move(params));
   } catch (const std::exception& e) {

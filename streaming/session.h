@@ -40,6 +40,12 @@ struct SessionConfig {
   // after it (ByteSource::playback_pending/ready): in between only what is needed next is
   // fetched (PickerConfig::settle_seconds). Not for readers that never tell (cine serve).
   bool seek_focus = false;
+  // Disk I/O through pread/pwrite instead of libtorrent 2.0's default memory-mapped files. With
+  // mmap every downloaded and every read byte stays mapped in this process and counts in its
+  // resident memory until the kernel drops it; a player streaming a film would show the whole
+  // film in its RSS. For the modest rates of one stream the copies cost nothing measurable.
+  // Seeding many torrents at once (cine seed) keeps the mapped files.
+  bool posix_disk_io = false;
   // Optional trace (e.g. for -v): one line per event — pieces verified, plans applied (read
   // head, window, resets, deadlines). Called on the session's pump thread; must not block.
   std::function<void(const std::string&)> log;
