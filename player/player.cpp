@@ -1167,6 +1167,8 @@ bool Player::Impl::open_file(const FileSpec& spec, std::string* error) {
     demuxer->request_seek(start, serial.load());
     seek_target = start;
     seeking = true;
+  } else if (spec.start > 0) {
+    src->start_position_reached();  // announced, but no duration to take a percentage of
   }
 
   demuxer->start(has_video ? vpq.get() : nullptr, has_audio ? apq.get() : nullptr, subs.empty() ? nullptr : spq.get());

@@ -489,6 +489,7 @@ int play_once(const Options& o) {
   cfg.plan_before_add = true;
   cfg.seek_focus = true;
   cfg.posix_disk_io = true;
+  cfg.opens_to_seek = o.start_set && o.start > 0;
   cfg.warn = [&log](const std::string& line) {
     print_error("warning: " + line);
     log.emit("warning", {{"message", line}});

@@ -48,6 +48,10 @@ class ByteSource {
   // is open (a start position). The container's index is then needed with its header, not
   // after the first seconds of playback from the start. Purely advisory.
   virtual void will_seek_after_open() {}
+  // ... and it has made that seek, or will not make it: what it reads from now on is playback.
+  // Until then a torrent source fetches only the header, the index and what the demuxer probes
+  // (PickerInput::opening). Purely advisory; may come from any thread.
+  virtual void start_position_reached() {}
 
   // Hints from the player: a seek begins, and playback can go on (its picture, or without video
   // its sound, is out and its pre-roll buffered; also said after the first picture at start).

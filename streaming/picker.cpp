@@ -171,36 +171,45 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
       deadlines.emplace(d.piece, d.ms);
   }
 
-  // Settling after a seek: only the urgent and likely pieces and the first missing ones from
-  // the head.
-  bool const fast = in.download_rate >= cfg_.settle_min_speedup * rate;
-  if (in.settling && fast && !at_end) {
+  // Settling after a seek, or opening the file to seek elsewhere: only the urgent and likely
+  // pieces and the first missing ones from the head (at least `min_missing` of them, and all
+  // those before `soon_end`). Everything else waits.
+  auto focus = [&](PieceIndex soon_end, int min_missing) {
     std::set<PieceIndex> wanted;
+    int missing = 0;
     for (const auto* ranges : {&in.urgent, &in.likely}) {
       for (ByteRange r : *ranges) {
         PieceSpan const span = map_.pieces_for(r);
-        for (PieceIndex p = span.begin; p < span.end; ++p) wanted.insert(p);
+        for (PieceIndex p = span.begin; p < span.end; ++p) {
+          if (wanted.insert(p).second && !st.have(p)) ++missing;
+        }
       }
     }
-    PieceIndex const soon_end =
-        map_.pieces_for({head, head + int64_t(cfg_.settle_seconds * rate)}).end;
-    int missing = 0;
+    int from_head = 0;
     for (PieceIndex p = head_piece; p < file.end; ++p) {
       if (st.have(p)) continue;
-      if (p >= soon_end && missing >= cfg_.settle_min_missing) break;
-      wanted.insert(p);
-      ++missing;
+      if (p >= soon_end && from_head >= min_missing && missing >= cfg_.settle_min_missing) break;
+      if (wanted.insert(p).second) ++missing;
+      ++from_head;
     }
-    // (Near the end of the file, with too few pieces missing, everything stays wanted: none
-    // missing would make the torrent "finished", and libtorrent drops its seeds then.)
-    if (missing >= cfg_.settle_min_missing) {
-      for (PieceIndex p = file.begin; p < file.end; ++p) {
-        if (!wanted.count(p)) set_prio(p, Priority::skip);
-      }
-      for (auto it = deadlines.begin(); it != deadlines.end();) {
-        it = wanted.count(it->first) ? std::next(it) : deadlines.erase(it);
-      }
+    // Never fewer missing pieces than settle_min_missing are wanted, or libtorrent would tell
+    // the peers it is not interested and they would choke it. (Near the end of the file, with
+    // too few pieces missing, everything stays wanted: none missing would make the torrent
+    // "finished", and libtorrent drops its seeds then.)
+    if (missing < cfg_.settle_min_missing) return;
+    for (PieceIndex p = file.begin; p < file.end; ++p) {
+      if (!wanted.count(p)) set_prio(p, Priority::skip);
     }
+    for (auto it = deadlines.begin(); it != deadlines.end();) {
+      it = wanted.count(it->first) ? std::next(it) : deadlines.erase(it);
+    }
+  };
+  bool const fast = in.download_rate >= cfg_.settle_min_speedup * rate;
+  if (in.opening && !at_end) {
+    focus(head_piece, cfg_.opening_head_pieces);
+  } else if (in.settling && fast && !at_end) {
+    focus(map_.pieces_for({head, head + int64_t(cfg_.settle_seconds * rate)}).end,
+          cfg_.settle_min_missing);
   }
 
   std::set<PieceIndex> next;

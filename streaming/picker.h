@@ -104,6 +104,11 @@ struct PickerConfig {
   // carries playback past the next seconds. (The same focus at start-up, tried, stalled at
   // 1.5x the bitrate a few seconds in: so it is for seeks only.)
   double settle_min_speedup = 3.0;
+  // While the reader opens the file to seek elsewhere (PickerInput::opening), only the urgent
+  // and likely ranges and this many missing pieces from the head are wanted (the demuxer's
+  // probe reads a little past the header); everything else waits, at any download rate: no
+  // playback runs from there. (At least settle_min_missing missing pieces stay wanted.)
+  int opening_head_pieces = 1;
   // A forward move of the head over at most this much missing media (at the byte rate) is a
   // small seek: the deadlines and requests in flight stay. Farther, or back onto missing data,
   // every old deadline is reset so that libtorrent cancels what was queued for the old place.
@@ -129,6 +134,11 @@ struct PickerInput {
   // A seek is under way: the player waits for its picture and pre-roll (and said it would
   // tell when it has them). See PickerConfig::settle_seconds.
   bool settling = false;
+  // The reader opens the file only to seek elsewhere at once (a start position): until it has
+  // made that seek, what it reads at the head is the header and the demuxer's probe, and the
+  // playback window there would only hold up the index and the new position. See
+  // PickerConfig::opening_head_pieces.
+  bool opening = false;
 };
 
 struct Deadline {

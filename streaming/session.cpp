@@ -291,8 +291,10 @@ bool is_matroska_name(const std::string& name) {
 // the index (and the headers the parser still wants) and comes back: those reads are peeks,
 // not playback positions. `stream` may be null (no reader yet: the head is at 0). A reader
 // that will seek at once treats every container like one whose index is read on open.
+// `opens_to_seek`: without a stream yet, whether the first one will open the file only to
+// seek elsewhere (SessionConfig::opens_to_seek).
 PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
-                         const StreamState* stream, double download_rate) {
+                         const StreamState* stream, double download_rate, bool opens_to_seek) {
   PickerInput in;
   in.read_head = stream ? stream->head() : 0;
   in.byte_rate = stream ? stream->byte_rate() : 0;
@@ -308,8 +310,14 @@ PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
     bool const in_header = !r.intersect(index.header()).empty();
     (index_later && !in_header ? in.likely : in.urgent).push_back(r);
   }
-  // (Matroska says where its Cues are: no guess at the tail.)
-  if (!index.guess().empty() && !matroska) in.likely.push_back(index.guess());
+  in.opening = stream ? stream->opening() : opens_to_seek;
+  // Matroska says where its Cues are: no guess at the tail, unless the reader opens the file
+  // only to seek (the Cues are then read at once, and most muxers write them last): then the
+  // piece with the file's last bytes comes with the header instead of a round trip later.
+  ByteRange const guess = index.guess();
+  if (!guess.empty() && !matroska) in.likely.push_back(guess);
+  if (!guess.empty() && matroska && in.opening)
+    in.likely.push_back(ByteRange{guess.end - 1, guess.end});
   in.side_reads = index.index();
   in.side_reads.insert(in.side_reads.end(), index.wanted().begin(), index.wanted().end());
   if (stream && !stream->prefetch().empty()) in.urgent.push_back(stream->prefetch());
@@ -319,7 +327,8 @@ PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
 
 // The piece priorities of the picker's first plan for `file` (a reader at 0, nothing there
 // yet), as libtorrent takes them in add_torrent_params.
-std::vector<lt::download_priority_t> first_plan(const lt::torrent_info& ti, int file) {
+std::vector<lt::download_priority_t> first_plan(const lt::torrent_info& ti, int file,
+                                                bool opens_to_seek) {
   const lt::file_storage& files = ti.files();
   lt::file_index_t const f(file);
   PieceMap const map(files.file_offset(f), files.file_size(f), files.total_size(),
@@ -327,7 +336,8 @@ std::vector<lt::download_priority_t> first_plan(const lt::torrent_info& ti, int 
   Picker picker(map);
   ContainerIndex const index(map.file_size());
   PiecePlan const plan =
-      picker.plan(picker_input(index, is_matroska_name(files.file_name(f).to_string()), nullptr, 0),
+      picker.plan(picker_input(index, is_matroska_name(files.file_name(f).to_string()), nullptr, 0,
+                               opens_to_seek),
                   PieceBits(ti.num_pieces()));
   std::vector<lt::download_priority_t> prios;
   prios.reserve(plan.priorities.size());
@@ -373,7 +383,8 @@ bool parse_resume_file(const std::vector<char>& buf, const std::string& info_has
 
 class SessionImpl final : public Session {
  public:
-  explicit SessionImpl(const SessionConfig& cfg) : cfg_(cfg), waker_(std::make_shared<Waker>()) {}
+  explicit SessionImpl(const SessionConfig& cfg)
+      : cfg_(cfg), waker_(std::make_shared<Waker>()), first_opens_to_seek_(cfg.opens_to_seek) {}
   ~SessionImpl() override;
 
   bool start(std::string* error);
@@ -476,6 +487,8 @@ class SessionImpl final : public Session {
   std::unique_ptr<Picker> picker_;
   std::unique_ptr<ContainerIndex> index_;
   bool matroska_name_ = false;  // the selected file is named .mkv/.webm/.mka
+  // SessionConfig::opens_to_seek until the first stream is opened (it then carries it).
+  std::atomic<bool> first_opens_to_seek_{false};
   std::shared_ptr<StreamState> fed_;  // the open stream the pump plans for and feeds
   bool released_ = false;             // its stream closed: deadlines cleared, plain download
   std::set<int> reads_in_flight_;
@@ -869,7 +882,7 @@ bool SessionImpl::select_file(const std::string& spec, FileEntry* chosen, std::s
     lt::add_torrent_params atp = std::move(*deferred_);
     deferred_.reset();
     atp.file_priorities = prios;
-    atp.piece_priorities = first_plan(*ti_, pick->index);
+    atp.piece_priorities = first_plan(*ti_, pick->index, first_opens_to_seek_.load());
     lk.unlock();
     lt::error_code ec;
     lt::torrent_handle const h = ses_->add_torrent(atp, ec);
@@ -903,6 +916,7 @@ std::unique_ptr<ByteSource> SessionImpl::open_stream() {
   stream_ = std::make_shared<StreamState>(map, std::max<int64_t>(cfg_.ring_bytes, 1 << 20),
                                           files.file_path(f), [w = waker_] { w->notify(); });
   if (cfg_.seek_focus) stream_->enable_seek_focus();
+  if (first_opens_to_seek_.exchange(false)) stream_->set_opening(true);
   waker_->notify();
   return std::make_unique<TorrentStream>(stream_);
 }
@@ -1147,7 +1161,8 @@ void SessionImpl::plan_and_fill() {
   // Until a stream opens (right after select_file) the plan is for a reader at 0: the header
   // and the index are wanted first anyway.
   PickerInput const in =
-      picker_input(*index_, matroska_name_, fed_.get(), status_.download_payload_rate);
+      picker_input(*index_, matroska_name_, fed_.get(), status_.download_payload_rate,
+                   first_opens_to_seek_.load());
   apply(h, picker_->plan(in, bits_), in);
   fill(h, std::min(in.read_head, map_->file_size()));
 }
@@ -1192,9 +1207,13 @@ void SessionImpl::apply(const lt::torrent_handle& h, const PiecePlan& plan, cons
     for (size_t i = 0; i < plan.deadlines.size() && i < 12; ++i)
       dl += " " + std::to_string(plan.deadlines[i].piece.value) + "@" +
             std::to_string(plan.deadlines[i].ms);
-    trace("plan: head %lld (piece %d) rate %.0f window [%d,%d) resets %zu%s deadlines %zu:%s",
+    trace("plan: head %lld (piece %d) rate %.0f window [%d,%d)%s resets %zu%s deadlines %zu:%s",
           static_cast<long long>(in.read_head), head_piece.value, in.byte_rate,
-          plan.window.begin.value, plan.window.end.value, plan.resets.size(),
+          plan.window.begin.value, plan.window.end.value,
+          in.opening    ? " opening"
+          : in.settling ? " settling"
+                        : "",
+          plan.resets.size(),
           plan.retargeted ? " (far seek)"
           : plan.preempt  ? " (preempt)"
                           : "", plan.deadlines.size(), dl.c_str());

@@ -46,6 +46,10 @@ struct SessionConfig {
   // film in its RSS. For the modest rates of one stream the copies cost nothing measurable.
   // Seeding many torrents at once (cine seed) keeps the mapped files.
   bool posix_disk_io = false;
+  // The first stream will be opened only to seek elsewhere at once (cine play --start): from
+  // the first plan on, only the header, the index and the demuxer's probe are fetched until
+  // the reader says it has made that seek (ByteSource::start_position_reached).
+  bool opens_to_seek = false;
   // Optional trace (e.g. for -v): one line per event — pieces verified, plans applied (read
   // head, window, resets, deadlines). Called on the session's pump thread; must not block.
   std::function<void(const std::string&)> log;

@@ -39,7 +39,12 @@ void StreamState::set_prefetch(ByteRange r) {
 
 void StreamState::set_seeks_after_open() {
   seeks_after_open_.store(true);
+  opening_.store(true);
   wake_();
+}
+
+void StreamState::set_opening(bool v) {
+  if (opening_.exchange(v) != v) wake_();
 }
 
 void StreamState::enable_seek_focus() { focus_.store(true); }

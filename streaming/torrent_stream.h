@@ -34,6 +34,9 @@ class StreamState {
   ByteRange prefetch() const;
   // The player will seek right after opening (ByteSource::will_seek_after_open).
   bool seeks_after_open() const { return seeks_after_open_.load(); }
+  // Between will_seek_after_open (or, for the session's first stream, a start position it was
+  // told of: SessionConfig::opens_to_seek) and start_position_reached: see PickerInput::opening.
+  bool opening() const { return opening_.load(); }
   // From a seek until the player can play on (ByteSource::playback_pending/ready): see
   // PickerInput::settling. Only when the session enabled it (SessionConfig::seek_focus).
   bool settling() const { return settling_.load(); }
@@ -45,6 +48,7 @@ class StreamState {
   void set_byte_rate(double r);
   void set_prefetch(ByteRange r);
   void set_seeks_after_open();
+  void set_opening(bool v);
   void enable_seek_focus();
   void set_settling(bool v);
   void detach();
@@ -58,6 +62,7 @@ class StreamState {
   std::atomic<double> byte_rate_{0};
   std::atomic<bool> detached_{false};
   std::atomic<bool> seeks_after_open_{false};
+  std::atomic<bool> opening_{false};
   std::atomic<bool> focus_{false};
   std::atomic<bool> settling_{false};
   mutable std::mutex mu_;
@@ -78,6 +83,7 @@ class TorrentStream final : public ByteSource {
   void set_byte_rate(double bytes_per_second) override;
   void prefetch(int64_t pos, int64_t len) override;
   void will_seek_after_open() override { state_->set_seeks_after_open(); }
+  void start_position_reached() override { state_->set_opening(false); }
   void playback_ready() override { state_->set_settling(false); }
   void playback_pending() override { state_->set_settling(true); }
   std::string describe() const override { return state_->name(); }

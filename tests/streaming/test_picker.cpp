@@ -136,6 +136,36 @@ TEST_CASE("picker: after a seek, only what is needed next until playback goes on
   CHECK(priority_string(plan).find('0') == std::string::npos);
 }
 
+TEST_CASE("picker: a reader opening the file to seek elsewhere gets its header and index only") {
+  Picker picker(PieceMap(0, 2000, 2000, 100), config());
+  PieceBits st = PieceBits::from_string("....................");
+  PickerInput in;
+  in.read_head = 0;
+  in.urgent = {{0, 50}};         // the header
+  in.likely = {{1880, 2000}};    // a guess at an index at the end
+  in.opening = true;
+  // Any download rate, even none known yet: no playback runs from the head.
+  for (double rate : {0.0, 50.0, 1000.0}) {
+    in.download_rate = rate;
+    PiecePlan plan = picker.plan(in, st);
+    // The header's piece, the guess's, and from the head only as many as keep four missing
+    // pieces wanted (fewer and libtorrent would tell the peers it is not interested).
+    CHECK(priority_string(plan) == "77000000000000000065");
+    CHECK(deadline_string(plan, 20) == "cc................cc");
+  }
+  // The demuxer's probe reads on: the next piece from the head comes with it.
+  in.read_head = 120;
+  st = PieceBits::from_string("hh..................");
+  PiecePlan plan = picker.plan(in, st);
+  CHECK(priority_string(plan) == "10770000000000000066");
+  // Once the reader has made its seek, the window opens where it reads.
+  in.opening = false;
+  in.read_head = 1000;
+  plan = picker.plan(in, st);
+  CHECK(priority_string(plan).find('0') == std::string::npos);
+  CHECK(plan.priorities[10] == 7);
+}
+
 TEST_CASE("picker: window size adapts to byte rate and download rate") {
   Picker picker(PieceMap(0, 100000, 100000, 100), config());
   CHECK(picker.window_bytes(100, 0) == 1000);      // 10 s at 100 B/s
