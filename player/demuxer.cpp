@@ -34,8 +34,12 @@ bool has_indexed_header(const AVFormatContext* fmt) {
 // must download before anything shows. Matroska/WebM and MP4/MOV carry codec, picture size,
 // sample rate and channels in their headers; other formats (MPEG-TS, AVI, raw streams) need
 // the probe, and so does a header that leaves any of these out. So does audio with a codec
-// delay (Opus pre-skip): its first timestamp, hence the file's start time, is only known from
-// the packets (WebM/Opus starts at -7 ms).
+// delay (Opus pre-skip) in MP4: its first timestamp, hence the file's start time, is only known
+// from the packets. Matroska gives the delay in its header (CodecDelay): its demuxer moves the
+// track's timestamps back by exactly that (WebM/Opus starts at -7 ms), see
+// start_time_from_header().
+bool is_matroska(const AVFormatContext* fmt) { return std::strstr(fmt->iformat->name, "matroska"); }
+
 bool header_describes_streams(const AVFormatContext* fmt) {
   if (!has_indexed_header(fmt)) return false;
   if (fmt->duration == AV_NOPTS_VALUE || fmt->duration <= 0 || fmt->nb_streams == 0) return false;
@@ -51,7 +55,7 @@ bool header_describes_streams(const AVFormatContext* fmt) {
         break;
       case AVMEDIA_TYPE_AUDIO:
         if (par->codec_id == AV_CODEC_ID_NONE || par->sample_rate <= 0 ||
-            par->ch_layout.nb_channels <= 0 || par->initial_padding > 0)
+            par->ch_layout.nb_channels <= 0 || (par->initial_padding > 0 && !is_matroska(fmt)))
           return false;
         playable = true;
         break;
@@ -66,8 +70,23 @@ bool header_describes_streams(const AVFormatContext* fmt) {
 }
 
 // Without the probe the file's start time is the earliest stream start the header gives (MP4
-// gives each; Matroska none, and then it is 0, where its timestamps start).
+// gives each). Matroska gives none: its timestamps start at 0, less a track's codec delay,
+// which its demuxer subtracts from every timestamp of that track (rounded to the track's time
+// base, as here).
 void start_time_from_header(AVFormatContext* fmt) {
+  if (is_matroska(fmt)) {
+    int64_t start = 0;
+    for (unsigned i = 0; i < fmt->nb_streams; ++i) {
+      const AVStream* st = fmt->streams[i];
+      const AVCodecParameters* par = st->codecpar;
+      if (par->codec_type != AVMEDIA_TYPE_AUDIO || par->initial_padding <= 0 || par->sample_rate <= 0)
+        continue;
+      int64_t const delay = av_rescale_q(par->initial_padding, AVRational{1, par->sample_rate}, st->time_base);
+      start = std::min(start, -av_rescale_q(delay, st->time_base, AVRational{1, AV_TIME_BASE}));
+    }
+    if (start < 0) fmt->start_time = start;
+    return;
+  }
   int64_t start = AV_NOPTS_VALUE;
   for (unsigned i = 0; i < fmt->nb_streams; ++i) {
     const AVStream* st = fmt->streams[i];
