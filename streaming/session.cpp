@@ -488,7 +488,8 @@ class SessionImpl final : public Session {
   std::unique_ptr<ContainerIndex> index_;
   bool matroska_name_ = false;  // the selected file is named .mkv/.webm/.mka
   // SessionConfig::opens_to_seek until the first stream is opened (it then carries it).
-  std::atomic<bool> first_opens_to_seek_{false};
+  // Guarded by mu_: a plan made for "no stream yet" must read it together with stream_.
+  bool first_opens_to_seek_ = false;
   std::shared_ptr<StreamState> fed_;  // the open stream the pump plans for and feeds
   bool released_ = false;             // its stream closed: deadlines cleared, plain download
   std::set<int> reads_in_flight_;
@@ -882,7 +883,7 @@ bool SessionImpl::select_file(const std::string& spec, FileEntry* chosen, std::s
     lt::add_torrent_params atp = std::move(*deferred_);
     deferred_.reset();
     atp.file_priorities = prios;
-    atp.piece_priorities = first_plan(*ti_, pick->index, first_opens_to_seek_.load());
+    atp.piece_priorities = first_plan(*ti_, pick->index, first_opens_to_seek_);
     lk.unlock();
     lt::error_code ec;
     lt::torrent_handle const h = ses_->add_torrent(atp, ec);
@@ -916,7 +917,8 @@ std::unique_ptr<ByteSource> SessionImpl::open_stream() {
   stream_ = std::make_shared<StreamState>(map, std::max<int64_t>(cfg_.ring_bytes, 1 << 20),
                                           files.file_path(f), [w = waker_] { w->notify(); });
   if (cfg_.seek_focus) stream_->enable_seek_focus();
-  if (first_opens_to_seek_.exchange(false)) stream_->set_opening(true);
+  if (first_opens_to_seek_) stream_->set_opening(true);
+  first_opens_to_seek_ = false;
   waker_->notify();
   return std::make_unique<TorrentStream>(stream_);
 }
@@ -1100,11 +1102,13 @@ void SessionImpl::plan_and_fill() {
   std::shared_ptr<const lt::torrent_info> ti;
   std::shared_ptr<StreamState> stream;
   int selected, gen;
+  bool opens_to_seek;
   {
     std::lock_guard<std::mutex> lk(mu_);
     h = handle_;
     ti = ti_;
     stream = stream_;
+    opens_to_seek = first_opens_to_seek_;
     selected = selected_;
     gen = selection_gen_;
   }
@@ -1162,7 +1166,7 @@ void SessionImpl::plan_and_fill() {
   // and the index are wanted first anyway.
   PickerInput const in =
       picker_input(*index_, matroska_name_, fed_.get(), status_.download_payload_rate,
-                   first_opens_to_seek_.load());
+                   opens_to_seek);
   apply(h, picker_->plan(in, bits_), in);
   fill(h, std::min(in.read_head, map_->file_size()));
 }
