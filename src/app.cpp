@@ -178,6 +178,7 @@ class SubtitleFetcher {
     cfg.save_path = dir_;
     cfg.listen_port = 0;
     cfg.dht_state_file.clear();  // the streaming session keeps the DHT state
+    cfg.opens_to_seek = false;   // it reads subtitle files from their start; nobody seeks
     thread_ = std::thread([this, cfg, source, files, entry, inbox] { run(cfg, source, files, entry, inbox); });
   }
   ~SubtitleFetcher() {
