@@ -22,9 +22,10 @@ bool is_font_attachment(const AVStream* st) {
 
 // Matroska/WebM and MP4/MOV: the header names the streams, and the container has an index of
 // its own (Cues, moov) even before a packet was read.
+bool is_matroska(const AVFormatContext* fmt) { return std::strstr(fmt->iformat->name, "matroska"); }
+
 bool has_indexed_header(const AVFormatContext* fmt) {
-  const char* name = fmt->iformat->name;
-  return std::strstr(name, "matroska") || std::strstr(name, "mov");
+  return is_matroska(fmt) || std::strstr(fmt->iformat->name, "mov");
 }
 
 // True when the container's header alone describes every stream well enough to decode it, so
@@ -38,8 +39,6 @@ bool has_indexed_header(const AVFormatContext* fmt) {
 // from the packets. Matroska gives the delay in its header (CodecDelay): its demuxer moves the
 // track's timestamps back by exactly that (WebM/Opus starts at -7 ms), see
 // start_time_from_header().
-bool is_matroska(const AVFormatContext* fmt) { return std::strstr(fmt->iformat->name, "matroska"); }
-
 bool header_describes_streams(const AVFormatContext* fmt) {
   if (!has_indexed_header(fmt)) return false;
   if (fmt->duration == AV_NOPTS_VALUE || fmt->duration <= 0 || fmt->nb_streams == 0) return false;
