@@ -155,10 +155,13 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   int const t0 = cfg_.tier_pieces[0], t1 = t0 + cfg_.tier_pieces[1], t2 = t1 + cfg_.tier_pieces[2];
   for (size_t i = 0; i < seq.size(); ++i) {
     const Deadline& d = seq[i];
-    Priority const tier = rank < t0   ? Priority::top
-                          : rank < t1 ? Priority::soon
-                          : rank < t2 ? Priority::near
-                                      : Priority::window;
+    // The first urgent pieces to request (the header's, the index's) are all needed before
+    // the first frame, in no particular order: they share the top tier.
+    Priority const tier = i < urgent_count && rank < cfg_.urgent_top_pieces ? Priority::top
+                          : rank < t0      ? Priority::top
+                          : rank < t1      ? Priority::soon
+                          : rank < t2      ? Priority::near
+                                           : Priority::window;
     if (!st.requested(d.piece)) {
       ++rank;
       // Newly urgent (not a header piece moving up as the one before it went out).

@@ -80,6 +80,10 @@ struct PickerConfig {
   // How many of the next needed pieces not yet requested go in the top, soon and near tiers.
   // Pieces already in flight keep the tier of the next one to request.
   int tier_pieces[3] = {1, 2, 4};
+  // ... except that the first this many urgent pieces not yet requested all go in the top tier:
+  // a moov at the end is as needed as the header, and ranking it below the header put it in
+  // the tier of the window's first pieces, which libtorrent then fetched first as often as not.
+  int urgent_top_pieces = 4;
   // The likely ranges (an index guess, an index only seeking needs) are fetched after the
   // pieces of the window due within this much playback (and after the first tier).
   int likely_after_ms = 2000;

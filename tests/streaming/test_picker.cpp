@@ -191,18 +191,36 @@ TEST_CASE("picker: header and index ranges come first with tight deadlines") {
   CHECK(deadline_of(plan, 19) == 30);
   // The index is due before the rest of the window.
   CHECK(deadline_of(plan, 19) < deadline_of(plan, 2));
-  // The tiers follow the same order: the header on top, the index next, then the window.
+  // The header and the index share the top tier (both are needed before the first frame),
+  // the window follows below.
   CHECK(plan.priorities[0] == 7);
   CHECK(plan.priorities[1] == 7);
-  CHECK(plan.priorities[18] == 6);
-  CHECK(plan.priorities[19] == 6);
-  CHECK(plan.priorities[2] == 5);
+  CHECK(plan.priorities[18] == 7);
+  CHECK(plan.priorities[19] == 7);
+  CHECK(plan.priorities[2] < 7);
   // Once there, they drop out of the deadlines.
   st.set_have(PieceIndex(18));
   st.set_have(PieceIndex(19));
   plan = picker.plan(in, st);
   CHECK(deadline_of(plan, 18) == -1);
   CHECK(deadline_of(plan, 19) == -1);
+}
+
+TEST_CASE("picker: only the first few urgent pieces share the top tier") {
+  PickerConfig cfg = config();
+  cfg.urgent_top_pieces = 4;
+  Picker picker(PieceMap(0, 2000, 2000, 100), cfg);
+  PieceBits st = PieceBits::from_string("r...................");
+  PickerInput in;
+  in.byte_rate = 100;
+  in.urgent = {{0, 150}, {1000, 2000}};  // a header (0-1, 0 in flight) and a large index (10-19)
+  PiecePlan const plan = picker.plan(in, st);
+  // Piece 0 is in flight and does not count: 1, 10, 11 and 12 are the first four to request.
+  for (int p : {0, 1, 10, 11, 12}) CHECK(plan.priorities[size_t(p)] == 7);
+  // The rest of the index follows in the tiers below, in order.
+  CHECK(plan.priorities[13] < 7);
+  CHECK(plan.priorities[19] <= plan.priorities[13]);
+  CHECK(plan.priorities[2] <= plan.priorities[19]);
 }
 
 TEST_CASE("picker: likely ranges come after the first seconds of the window") {
