@@ -17,8 +17,10 @@
 #include <libtorrent/bdecode.hpp>
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/entry.hpp>
+#include <libtorrent/extensions.hpp>
 #include <libtorrent/ip_filter.hpp>
 #include <libtorrent/magnet_uri.hpp>
+#include <libtorrent/peer_request.hpp>
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/posix_disk_io.hpp>
@@ -34,6 +36,7 @@
 #include <set>
 #include <thread>
 
+#include "streaming/block_tap.h"
 #include "streaming/container_index.h"
 #include "streaming/files.h"
 #include "streaming/magnet.h"
@@ -62,6 +65,41 @@ constexpr int kMaxPieceSize = 128 << 20;         // libtorrent's own limit
 const char* const kCleanKey = "cine-clean";
 
 // The pump sleeps on this; libtorrent's alert notify and the stream only wake it.
+// The libtorrent extension behind BlockTap: every peer connection hands each block it receives
+// to the tap (which keeps only what the session asked for) and lets libtorrent go on as usual.
+class TapPeerPlugin final : public lt::peer_plugin {
+ public:
+  explicit TapPeerPlugin(std::shared_ptr<BlockTap> tap) : tap_(std::move(tap)) {}
+  bool on_piece(const lt::peer_request& r, lt::span<char const> buf) override {
+    int const len = std::min(r.length, int(buf.size()));
+    tap_->on_block(static_cast<int>(r.piece), r.start, buf.data(), len);
+    return false;
+  }
+
+ private:
+  std::shared_ptr<BlockTap> tap_;
+};
+
+class TapTorrentPlugin final : public lt::torrent_plugin {
+ public:
+  explicit TapTorrentPlugin(std::shared_ptr<BlockTap> tap) : tap_(std::move(tap)) {}
+  std::shared_ptr<lt::peer_plugin> new_connection(const lt::peer_connection_handle&) override {
+    return std::make_shared<TapPeerPlugin>(tap_);
+  }
+
+ private:
+  std::shared_ptr<BlockTap> tap_;
+};
+
+// Which of the two parses tells the picker more: the one of checked pieces (`checked`) once it
+// is done or as far as the early one, else the one of unchecked blocks (`early`).
+bool early_parse_ahead(const ContainerIndex& checked, const ContainerIndex& early) {
+  if (checked.done()) return false;
+  if (early.done()) return true;
+  if (checked.format() == ContainerFormat::unknown) return early.format() != ContainerFormat::unknown;
+  return early.index().size() > checked.index().size();
+}
+
 class Waker {
  public:
   void notify() {
@@ -440,6 +478,7 @@ class SessionImpl final : public Session {
   void plan_and_fill();
   void apply(const lt::torrent_handle& h, const PiecePlan& plan, const PickerInput& in);
   void fill(const lt::torrent_handle& h, int64_t head);
+  void tap_early_blocks();
   void read_piece(const lt::torrent_handle& h, PieceIndex p);
   void on_read_piece(const lt::read_piece_alert& a);
   void maybe_save_resume();
@@ -452,6 +491,7 @@ class SessionImpl final : public Session {
   std::shared_ptr<Waker> const waker_;
   std::thread pump_thread_;
   std::atomic<bool> stop_{false};
+  std::shared_ptr<BlockTap> const tap_ = std::make_shared<BlockTap>();
 
   // Guarded by mu_: written by the pump and by the API calls.
   mutable std::mutex mu_;
@@ -486,6 +526,10 @@ class SessionImpl final : public Session {
   std::optional<PieceMap> map_;
   std::unique_ptr<Picker> picker_;
   std::unique_ptr<ContainerIndex> index_;
+  // The same parse fed from the tap's unchecked blocks (BlockTap): it steers the plan while it
+  // knows more than index_, which is fed from checked pieces only.
+  std::unique_ptr<ContainerIndex> early_index_;
+  bool early_told_ = false;  // the trace said what the early parse found
   bool matroska_name_ = false;  // the selected file is named .mkv/.webm/.mka
   // SessionConfig::opens_to_seek until the first stream is opened (it then carries it).
   // Guarded by mu_: a plan made for "no stream yet" must read it together with stream_.
@@ -542,6 +586,7 @@ bool SessionImpl::start(std::string* error) {
   classes.add_rule(lt::make_address("::"),
                    lt::make_address("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"), global);
   ses_->set_peer_class_filter(classes);
+  tap_->set_notify([w = waker_] { w->notify(); });
 
   // Wait for the TCP listen socket (or its failure) before anyone relies on listen_port().
   auto const until = Clock::now() + 10s;
@@ -753,6 +798,9 @@ bool SessionImpl::add(const std::string& source, std::string* error) {
   atp.flags &= ~(lt::torrent_flags::paused | lt::torrent_flags::auto_managed);
   if (cfg_.metadata_only) atp.flags |= lt::torrent_flags::upload_mode;
   for (const lt::tcp::endpoint& ep : peers_) atp.peers.push_back(ep);
+  atp.extensions.push_back([tap = tap_](const lt::torrent_handle&, lt::client_data_t) {
+    return std::make_shared<TapTorrentPlugin>(tap);
+  });
   if (cfg_.plan_before_add && atp.ti && !cfg_.metadata_only) {
     // Handed to libtorrent by select_file(), with the first plan (see SessionConfig).
     std::lock_guard<std::mutex> lk(mu_);
@@ -1131,6 +1179,9 @@ void SessionImpl::plan_and_fill() {
                  files.piece_length());
     picker_ = std::make_unique<Picker>(*map_);
     index_ = std::make_unique<ContainerIndex>(map_->file_size());
+    early_index_ = std::make_unique<ContainerIndex>(map_->file_size());
+    early_told_ = false;
+    tap_->take();
     matroska_name_ = is_matroska_name(files.file_name(f).to_string());
     applied_prios_.clear();
     applied_deadlines_.clear();
@@ -1164,11 +1215,46 @@ void SessionImpl::plan_and_fill() {
 
   // Until a stream opens (right after select_file) the plan is for a reader at 0: the header
   // and the index are wanted first anyway.
+  tap_early_blocks();
+  bool const early = early_parse_ahead(*index_, *early_index_);
   PickerInput const in =
-      picker_input(*index_, matroska_name_, fed_.get(), status_.download_payload_rate,
-                   opens_to_seek);
+      picker_input(early ? *early_index_ : *index_, matroska_name_, fed_.get(),
+                   status_.download_payload_rate, opens_to_seek);
   apply(h, picker_->plan(in, bits_), in);
   fill(h, std::min(in.read_head, map_->file_size()));
+}
+
+// Feeds the blocks the tap kept to the early parse and tells the tap what that parse wants
+// next; nothing once either parse is done.
+void SessionImpl::tap_early_blocks() {
+  int64_t const file_begin = map_->file_offset();
+  ByteRange const file{file_begin, file_begin + map_->file_size()};
+  for (const BlockTap::Chunk& c : tap_->take()) {
+    ByteRange const part =
+        ByteRange{c.offset, c.offset + int64_t(c.bytes.size())}.intersect(file);
+    if (part.empty() || early_index_->done()) continue;
+    early_index_->feed(part.begin - file_begin, c.bytes.data() + (part.begin - c.offset),
+                       size_t(part.size()));
+  }
+  std::vector<ByteRange> want;
+  if (!index_->done() && !early_index_->done()) {
+    for (ByteRange w : early_index_->wanted())
+      want.push_back(ByteRange{w.begin + file_begin, w.end + file_begin});
+  }
+  tap_->want(std::move(want), map_->piece_size());
+  // Said once, as soon as the early parse tells the plan something: the format and where the
+  // index is (or the next bytes it needs to find it).
+  if (!early_told_ && early_parse_ahead(*index_, *early_index_) &&
+      early_index_->format() != ContainerFormat::unknown) {
+    early_told_ = true;
+    std::string where;
+    for (ByteRange r : early_index_->index())
+      where += " index [" + std::to_string(r.begin) + "," + std::to_string(r.end) + ")";
+    for (ByteRange r : early_index_->wanted())
+      where += " wants [" + std::to_string(r.begin) + "," + std::to_string(r.end) + ")";
+    trace("early parse (unchecked blocks): %s header [0,%lld)%s", to_string(early_index_->format()),
+          static_cast<long long>(early_index_->header().end), where.c_str());
+  }
 }
 
 void SessionImpl::apply(const lt::torrent_handle& h, const PiecePlan& plan, const PickerInput& in) {

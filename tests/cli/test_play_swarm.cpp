@@ -93,7 +93,7 @@ struct Swarm {
 };
 
 // Two seeders sharing `factor` times the clip's byte rate.
-Swarm make_swarm(const std::string& name, double factor = 1.5) {
+Swarm make_swarm(const std::string& name, double factor = 1.5, int piece_size = 16384) {
   Swarm sw;
   const std::string src = std::string(CINE_MEDIA_DIR) + "/" + name;
   const std::string seed_dir = kDir + "/seed-" + name;
@@ -104,7 +104,7 @@ Swarm make_swarm(const std::string& name, double factor = 1.5) {
   sw.size = st.st_size;
   sw.torrent = kDir + "/" + name + ".torrent";
   REQUIRE(run_process({CINE_BINARY, "create", seed_dir + "/" + name, "-o", sw.torrent,
-                       "--piece-size=16384"}, 30).code == 0);
+                       "--piece-size=" + std::to_string(piece_size)}, 30).code == 0);
   const double clip_seconds = 12.0;
   const int64_t per_seeder = static_cast<int64_t>(sw.size / clip_seconds * factor / 2);
   for (int i = 0; i < 2; ++i) {
@@ -237,4 +237,33 @@ TEST_CASE("at 3x bitrate: --start=70% shows its frame early and plays on from th
     CHECK(plans.front().find(" opening ") != std::string::npos);
     CHECK(plans.back().find(" opening ") == std::string::npos);
   }
+}
+
+// The session reads the blocks of the first piece as they come in, before that piece passes its
+// hash check, to find where the file keeps its index: a moov at the end is asked for long
+// before the first 256 KiB piece (about 3 s here) is complete.
+TEST_CASE("moov at the end: found in the first piece's unchecked blocks before that piece is checked") {
+  Swarm sw = make_swarm("moov_end.mp4", 1.5, 256 * 1024);
+  ProcessResult r = play(sw, "early-moov_end.mp4", {"--frames=1", "-v"});
+  INFO(r.err.substr(0, 8000));
+  REQUIRE(r.code == 0);
+  std::vector<std::string> trace;
+  std::istringstream err(r.err);
+  for (std::string l; std::getline(err, l);) trace.push_back(l);
+  auto line_of = [&](const std::string& what) {
+    for (size_t i = 0; i < trace.size(); ++i)
+      if (trace[i].find(what) != std::string::npos) return int(i);
+    return -1;
+  };
+  int const early = line_of("early parse (unchecked blocks): mp4 header");
+  int const checked = line_of("piece 0 verified");
+  REQUIRE(early >= 0);
+  REQUIRE(checked >= 0);
+  CHECK(early < checked);
+  // What it then wants is the moov box, behind the media data: from there to the end.
+  std::smatch m;
+  REQUIRE(std::regex_search(trace[size_t(early)], m,
+                            std::regex("(?:index|wants) \\[([0-9]+),([0-9]+)\\)")));
+  CHECK(std::stoll(m[2]) == sw.size);
+  CHECK(std::stoll(m[1]) > sw.size / 2);
 }
