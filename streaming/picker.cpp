@@ -177,6 +177,12 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   // Settling after a seek, or opening the file to seek elsewhere: only the urgent and likely
   // pieces and the first missing ones from the head (at least `min_missing` of them, and all
   // those before `soon_end`). Everything else waits.
+  // The fewest missing pieces a focus leaves wanted: settle_min_missing, or fewer large ones as
+  // long as they hold settle_min_missing_bytes (never fewer than two).
+  int const floor = std::max(
+      2, int(std::min<int64_t>(cfg_.settle_min_missing,
+                               (cfg_.settle_min_missing_bytes + map_.piece_size() - 1) /
+                                   map_.piece_size())));
   auto focus = [&](PieceIndex soon_end, int min_missing) {
     std::set<PieceIndex> wanted;
     int missing = 0;
@@ -191,15 +197,15 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     int from_head = 0;
     for (PieceIndex p = head_piece; p < file.end; ++p) {
       if (st.have(p)) continue;
-      if (p >= soon_end && from_head >= min_missing && missing >= cfg_.settle_min_missing) break;
+      if (p >= soon_end && from_head >= min_missing && missing >= floor) break;
       if (wanted.insert(p).second) ++missing;
       ++from_head;
     }
-    // Never fewer missing pieces than settle_min_missing are wanted, or libtorrent would tell
+    // Never fewer missing pieces than that floor are wanted, or libtorrent would tell
     // the peers it is not interested and they would choke it. (Near the end of the file, with
     // too few pieces missing, everything stays wanted: none missing would make the torrent
     // "finished", and libtorrent drops its seeds then.)
-    if (missing < cfg_.settle_min_missing) return;
+    if (missing < floor) return;
     for (PieceIndex p = file.begin; p < file.end; ++p) {
       if (!wanted.count(p)) set_prio(p, Priority::skip);
     }

@@ -166,6 +166,40 @@ TEST_CASE("picker: a reader opening the file to seek elsewhere gets its header a
   CHECK(plan.priorities[10] == 7);
 }
 
+TEST_CASE("picker: large pieces keep fewer pieces wanted while opening") {
+  // Which pieces are wanted at all: 'x', or '0'.
+  auto wanted = [](const PiecePlan& plan) {
+    std::string w = priority_string(plan);
+    for (char& c : w) c = c == '0' ? '0' : 'x';
+    return w;
+  };
+  // Pieces of 100 bytes count as large when two of them hold settle_min_missing_bytes.
+  PickerConfig cfg = config();
+  cfg.settle_min_missing_bytes = 200;
+  Picker picker(PieceMap(0, 2000, 2000, 100), cfg);
+  PieceBits st = PieceBits::from_string("....................");
+  PickerInput in;
+  in.urgent = {{0, 50}};
+  in.likely = {{1950, 2000}};
+  in.opening = true;
+  // The header's piece and the guess's: two missing pieces, enough.
+  CHECK(wanted(picker.plan(in, st)) == "x000000000000000000x");
+  // Small pieces keep four missing ones wanted.
+  Picker small(PieceMap(0, 2000, 2000, 100), config());
+  CHECK(wanted(small.plan(in, st)) == "xxx0000000000000000x");
+  // With one of them there, the next from the head keeps two wanted.
+  st = PieceBits::from_string("h...................");
+  in.read_head = 50;
+  CHECK(wanted(picker.plan(in, st)) == "xx00000000000000000x");
+  // Never fewer than two, however large the pieces.
+  cfg.settle_min_missing_bytes = 1;
+  Picker large(PieceMap(0, 2000, 2000, 100), cfg);
+  in.likely.clear();
+  st = PieceBits::from_string("....................");
+  in.read_head = 0;
+  CHECK(wanted(large.plan(in, st)) == "xx000000000000000000");
+}
+
 TEST_CASE("picker: window size adapts to byte rate and download rate") {
   Picker picker(PieceMap(0, 100000, 100000, 100), config());
   CHECK(picker.window_bytes(100, 0) == 1000);      // 10 s at 100 B/s
