@@ -167,6 +167,12 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
       // Newly urgent (not a header piece moving up as the one before it went out).
       if (planned_ && tier == Priority::top && i < urgent_count && !urgent_.count(d.piece))
         out.preempt = true;
+    } else if (planned_ && peek && i == 0 && d.piece == map_.piece_at(read_head) &&
+               !urgent_.count(d.piece)) {
+      // A new peek waits for a piece already asked for (Matroska Cues fetched as a likely
+      // range): its request may sit behind seconds of others in a peer's queue. Taking those
+      // back lets it through first (it keeps its own: it has a deadline).
+      out.preempt = true;
     }
     if (i < urgent_count) urgent.insert(d.piece);
     if (out.priorities[size_t(d.piece.value)] < uint8_t(tier)) set_prio(d.piece, tier);

@@ -320,6 +320,37 @@ TEST_CASE("picker: a header piece needed first and not yet asked for preempts th
   CHECK(plan.resets.empty());
 }
 
+TEST_CASE("picker: a peek at a piece already in flight preempts the queues") {
+  Picker picker(PieceMap(0, 3000, 3000, 100), config());
+  PieceBits st(30);
+  PickerInput in;
+  in.byte_rate = 100;
+  in.urgent = {{0, 100}};
+  in.likely = {{2900, 3000}};      // Matroska Cues, read only to seek
+  in.side_reads = {{2900, 3000}};
+  in.read_head = 500;
+  PiecePlan plan = picker.plan(in, st);
+  st.set_requested(PieceIndex(29));  // asked for, not there yet
+  plan = picker.plan(in, st);
+  CHECK_FALSE(plan.preempt);
+  // A seek: the demuxer reads the Cues first and waits for that piece.
+  in.read_head = 2950;
+  plan = picker.plan(in, st);
+  CHECK(plan.preempt);
+  CHECK(deadline_of(plan, 29) == 0);
+  CHECK(plan.priorities[29] == 7);
+  // Once: the next plan of the same peek takes nothing back.
+  plan = picker.plan(in, st);
+  CHECK_FALSE(plan.preempt);
+  // A peek at a piece that is there is no wait at all.
+  st.set_have(PieceIndex(29));
+  in.read_head = 500;
+  plan = picker.plan(in, st);
+  in.read_head = 2950;
+  plan = picker.plan(in, st);
+  CHECK_FALSE(plan.preempt);
+}
+
 TEST_CASE("picker: a piece in flight keeps the tier of the next one to request") {
   Picker picker(PieceMap(0, 2000, 2000, 100), config());
   PickerInput in;
