@@ -241,9 +241,7 @@ TEST_CASE("picker: header and index ranges come first with tight deadlines") {
 }
 
 TEST_CASE("picker: only the first few urgent pieces share the top tier") {
-  PickerConfig cfg = config();
-  cfg.urgent_top_pieces = 4;
-  Picker picker(PieceMap(0, 2000, 2000, 100), cfg);
+  Picker picker(PieceMap(0, 2000, 2000, 100), config());  // urgent_top_pieces: 4
   PieceBits st = PieceBits::from_string("r...................");
   PickerInput in;
   in.byte_rate = 100;
