@@ -1203,6 +1203,8 @@ void SessionImpl::plan_and_fill() {
     PiecePlan const plan = picker_->release(bits_);
     apply(h, plan, PickerInput{});
     released_ = true;
+    tap_->want({}, 0);
+    tap_->take();
     trace("stream closed: %zu deadlines cleared", plan.resets.size());
   }
   if (released_) {
