@@ -64,7 +64,6 @@ constexpr int64_t kMaxTorrentFile = 64ll << 20;  // .torrent and resume files
 constexpr int kMaxPieceSize = 128 << 20;         // libtorrent's own limit
 const char* const kCleanKey = "cine-clean";
 
-// The pump sleeps on this; libtorrent's alert notify and the stream only wake it.
 // The libtorrent extension behind BlockTap: every peer connection hands each block it receives
 // to the tap (which keeps only what the session asked for) and lets libtorrent go on as usual.
 class TapPeerPlugin final : public lt::peer_plugin {
@@ -100,6 +99,7 @@ bool early_parse_ahead(const ContainerIndex& checked, const ContainerIndex& earl
   return early.index().size() > checked.index().size();
 }
 
+// The pump sleeps on this; libtorrent's alert notify and the stream only wake it.
 class Waker {
  public:
   void notify() {
