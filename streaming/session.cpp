@@ -478,7 +478,7 @@ class SessionImpl final : public Session {
   void plan_and_fill();
   void apply(const lt::torrent_handle& h, const PiecePlan& plan, const PickerInput& in);
   void fill(const lt::torrent_handle& h, int64_t head);
-  void tap_early_blocks();
+  bool tap_early_blocks();
   void read_piece(const lt::torrent_handle& h, PieceIndex p);
   void on_read_piece(const lt::read_piece_alert& a);
   void maybe_save_resume();
@@ -1217,8 +1217,7 @@ void SessionImpl::plan_and_fill() {
 
   // Until a stream opens (right after select_file) the plan is for a reader at 0: the header
   // and the index are wanted first anyway.
-  tap_early_blocks();
-  bool const early = early_parse_ahead(*index_, *early_index_);
+  bool const early = tap_early_blocks();
   PickerInput const in =
       picker_input(early ? *early_index_ : *index_, matroska_name_, fed_.get(),
                    status_.download_payload_rate, opens_to_seek);
@@ -1227,8 +1226,9 @@ void SessionImpl::plan_and_fill() {
 }
 
 // Feeds the blocks the tap kept to the early parse and tells the tap what that parse wants
-// next; nothing once either parse is done.
-void SessionImpl::tap_early_blocks() {
+// next; nothing once either parse is done. Returns whether the plan should follow the early
+// parse (early_parse_ahead).
+bool SessionImpl::tap_early_blocks() {
   int64_t const file_begin = map_->file_offset();
   ByteRange const file{file_begin, file_begin + map_->file_size()};
   for (const BlockTap::Chunk& c : tap_->take()) {
@@ -1244,19 +1244,23 @@ void SessionImpl::tap_early_blocks() {
       want.push_back(ByteRange{w.begin + file_begin, w.end + file_begin});
   }
   tap_->want(std::move(want), map_->piece_size());
+  bool const ahead = early_parse_ahead(*index_, *early_index_);
   // Said once, as soon as the early parse tells the plan something: the format and where the
   // index is (or the next bytes it needs to find it).
-  if (!early_told_ && early_parse_ahead(*index_, *early_index_) &&
-      early_index_->format() != ContainerFormat::unknown) {
+  if (!early_told_ && ahead && early_index_->format() != ContainerFormat::unknown) {
     early_told_ = true;
     std::string where;
-    for (ByteRange r : early_index_->index())
-      where += " index [" + std::to_string(r.begin) + "," + std::to_string(r.end) + ")";
-    for (ByteRange r : early_index_->wanted())
-      where += " wants [" + std::to_string(r.begin) + "," + std::to_string(r.end) + ")";
+    auto say = [&where](const char* what, const std::vector<ByteRange>& ranges) {
+      for (ByteRange r : ranges)
+        where += std::string(" ") + what + " [" + std::to_string(r.begin) + "," +
+                 std::to_string(r.end) + ")";
+    };
+    say("index", early_index_->index());
+    say("wants", early_index_->wanted());
     trace("early parse (unchecked blocks): %s header [0,%lld)%s", to_string(early_index_->format()),
           static_cast<long long>(early_index_->header().end), where.c_str());
   }
+  return ahead;
 }
 
 void SessionImpl::apply(const lt::torrent_handle& h, const PiecePlan& plan, const PickerInput& in) {
