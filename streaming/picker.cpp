@@ -152,6 +152,7 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   std::map<PieceIndex, int> deadlines;
   int rank = 0;
   std::set<PieceIndex> urgent;
+  std::set<PieceIndex> first;
   int const t0 = cfg_.tier_pieces[0], t1 = t0 + cfg_.tier_pieces[1], t2 = t1 + cfg_.tier_pieces[2];
   for (size_t i = 0; i < seq.size(); ++i) {
     const Deadline& d = seq[i];
@@ -175,6 +176,7 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
       out.preempt = true;
     }
     if (i < urgent_count) urgent.insert(d.piece);
+    if (tier == Priority::top && (i < urgent_count || !st.requested(d.piece))) first.insert(d.piece);
     if (out.priorities[size_t(d.piece.value)] < uint8_t(tier)) set_prio(d.piece, tier);
     if (i < urgent_count + size_t(cfg_.min_critical_pieces) || d.ms <= cfg_.deadline_horizon_ms)
       deadlines.emplace(d.piece, d.ms);
@@ -231,6 +233,8 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   for (auto const& [piece, ms] : deadlines) {
     next.insert(piece);
     out.deadlines.push_back({piece, ms});
+    bool const top = out.priorities[size_t(piece.value)] == uint8_t(Priority::top);
+    if (out.retargeted ? top : out.preempt && first.count(piece)) out.first.insert(piece);
   }
   // The previous plan's deadlines. A far seek clears every one of them, even those planned
   // again: with its critical list emptied, libtorrent cancels the requests still queued at the

@@ -171,6 +171,15 @@ struct PiecePlan {
   // for it yet, e.g. a moov found at the end while the peers' queues hold the window: like a
   // far seek, every old deadline is reset so libtorrent cancels the queued requests.
   bool preempt = false;
+  // After a far seek or a preempt: the pieces whose deadlines go out at once (the first one
+  // empties libtorrent's critical list, which cancels every queued request of a piece without
+  // a deadline); the other deadlines follow a moment later. A far seek's are the top tier at
+  // the new head, in flight or not. A preempt's are the header, index and peek pieces and the
+  // top tier's pieces not yet asked for: the window's pieces in flight, also top tier, are
+  // taken back with the rest, as their requests are what the peek waits behind (16 KiB
+  // pieces at 1.5x the bitrate: the Matroska Cues came 2.3 s after the seek's peek, behind
+  // four window pieces queued before it at the same seeder).
+  std::set<PieceIndex> first;
 };
 
 // Which thread: the session's pump thread owns its Picker; tests drive one directly.

@@ -522,6 +522,7 @@ class SessionImpl final : public Session {
   lt::torrent_status status_;
   Clock::time_point status_at_{}, deadlines_at_{}, resume_at_{Clock::now()}, reconnect_at_{};
   Clock::time_point replan_at_{};  // a pass due before the next tick (staged deadlines)
+  Clock::time_point staged_until_{};  // only the staged deadlines apply until then
   int planned_gen_ = -1;
   std::optional<PieceMap> map_;
   std::unique_ptr<Picker> picker_;
@@ -1279,16 +1280,19 @@ void SessionImpl::apply(const lt::torrent_handle& h, const PiecePlan& plan, cons
   PieceIndex const head_piece = map_->piece_at(in.read_head);
   bool const deadlines_due = !plan.resets.empty() || deadline_set != applied_deadlines_ ||
                              head_piece != applied_head_ || now - deadlines_at_ >= kDeadlineRefresh;
-  if (!deadlines_due) return;
+  // Until the staged deadlines of a far seek or a preempt have had their effect, no others: a
+  // pass woken a millisecond later (a piece, a read) would otherwise give the rest of the
+  // window its deadlines before libtorrent ran its cancel, and their requests would stay.
+  bool const staged = plan.retargeted || plan.preempt;
+  if (!deadlines_due || (!staged && now < staged_until_)) return;
   // After a far seek libtorrent's critical list is empty, so the first new deadline makes it
   // cancel every queued request of a piece without one (see Picker::plan). Only the pieces
-  // needed first get theirs now: the requests for the rest of the new window, some of them made
-  // before the seek as read-ahead, are cancelled too and no longer queue ahead of the head.
-  // They get their deadlines on the next pass, a moment later.
-  bool const staged = plan.retargeted || plan.preempt;
+  // needed first (PiecePlan::first) get theirs now: the requests for the rest of the new
+  // window, some of them made before the seek as read-ahead, are cancelled too and no longer
+  // queue ahead of the head. They get their deadlines on the next pass, a moment later.
   std::set<PieceIndex> applied;
   for (const Deadline& d : plan.deadlines) {
-    if (staged && plan.priorities[size_t(d.piece.value)] != uint8_t(Priority::top)) continue;
+    if (staged && !plan.first.count(d.piece)) continue;
     applied.insert(d.piece);
     lt::piece_index_t const p(d.piece.value);
     h.set_piece_deadline(p, d.ms);
@@ -1317,7 +1321,7 @@ void SessionImpl::apply(const lt::torrent_handle& h, const PiecePlan& plan, cons
   applied_deadlines_ = std::move(applied);
   applied_head_ = head_piece;
   deadlines_at_ = now;
-  if (staged) replan_at_ = now + kStagedDeadlines;
+  if (staged) replan_at_ = staged_until_ = now + kStagedDeadlines;
 }
 
 // Feeds the index parser and the ring from verified pieces, nearest first, and publishes what

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <set>
 #include <string>
 
 #include "streaming/picker.h"
@@ -332,11 +333,18 @@ TEST_CASE("picker: a peek at a piece already in flight preempts the queues") {
   plan = picker.plan(in, st);
   CHECK_FALSE(plan.preempt);
   // A seek: the demuxer reads the Cues first and waits for that piece.
+  st.set_requested(PieceIndex(5));  // the window's first pieces are in flight too
+  st.set_requested(PieceIndex(6));
   in.read_head = 2950;
   plan = picker.plan(in, st);
   CHECK(plan.preempt);
   CHECK(deadline_of(plan, 29) == 0);
   CHECK(plan.priorities[29] == 7);
+  // Staged: the peeked piece and the next window piece to request get their deadlines first;
+  // the ones in flight (top tier too) do not, so libtorrent takes their requests back.
+  CHECK(plan.priorities[5] == 7);
+  CHECK(plan.priorities[6] == 7);
+  CHECK(plan.first == std::set<PieceIndex>{PieceIndex(0), PieceIndex(7), PieceIndex(29)});
   // Once: the next plan of the same peek takes nothing back.
   plan = picker.plan(in, st);
   CHECK_FALSE(plan.preempt);
@@ -418,6 +426,8 @@ TEST_CASE("picker: a far seek clears the old deadlines at once") {
   CHECK_FALSE(has_reset(plan, 0));  // verified: libtorrent already dropped it
   CHECK(plan.resets.size() == 8);
   CHECK(deadline_of(plan, 20) == 0);
+  // The deadlines that go out first: the top tier at the new head (two pieces here).
+  CHECK(plan.first == std::set<PieceIndex>{PieceIndex(20), PieceIndex(21)});
   CHECK(deadline_string(plan, 30) == "....................cccccccccc");
   CHECK(picker.critical().size() == 10);
   CHECK(plan.priorities[5] == 1);  // behind the head now, still wanted
