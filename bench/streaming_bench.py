@@ -796,11 +796,17 @@ def write_markdown(res, path):
              f"(MB = 10⁶ bytes) unless noted, opentracker, all on loopback in a private network "
              f"namespace. Clients: {', '.join(a['clients'])}. Machine: {res['machine']}.\n")
     if res.get("section_dates"):
-        L.append("Sections run on: " + ", ".join(f"{k} {v}" for k, v in res["section_dates"].items()) +
-                 " (same `cine` binary).\n")
+        builds = res.get("section_builds", {})
+        if len(set(builds.values())) > 1:
+            L.append("Sections run on: " + ", ".join(
+                f"{k} {v} (Cine {builds.get(k, '?')})" for k, v in res["section_dates"].items()) + ".\n")
+        else:
+            L.append("Sections run on: " + ", ".join(f"{k} {v}" for k, v in res["section_dates"].items()) +
+                     " (same `cine` binary).\n")
     b = res.get("cine_build", {})
     loads = [x.get("load1") for x in res.get("raw", []) if x.get("load1") is not None]
-    L.append(f"Cine built from {b.get('commit', '?')}" + (f" plus uncommitted changes in {', '.join(b['uncommitted'])}"
+    mixed = len(set(res.get("section_builds", {}).values())) > 1
+    L.append(("This run's " if mixed else "") + f"Cine built from {b.get('commit', '?')}" + (f" plus uncommitted changes in {', '.join(b['uncommitted'])}"
              if b.get("uncommitted") else "") + ". " + (f"1-min load average during the runs: median "
              f"{statistics.median(loads):.1f}, max {max(loads):.1f} on 2 cores (the machine is shared with "
              f"other builds; figures are wall-clock).\n" if loads else "\n"))
@@ -1080,6 +1086,10 @@ def main():
                     res["cpu"] = old.get("cpu", {})
         res["merged_from"] = old.get("date")
         res["section_dates"] = {k: v for k, v in old.get("section_dates", {}).items() if k in skip}
+        # Which build each kept section ran on (results before this field: the old run's build).
+        old_commit = old.get("cine_build", {}).get("commit", "?")
+        res["section_builds"] = {k: old.get("section_builds", {}).get(k, old_commit)
+                                 for k in res["section_dates"]}
     git = lambda *x: subprocess.run(["git", "-C", REPO] + list(x), capture_output=True, text=True).stdout.rstrip("\n")
     dirty = [l[3:] for l in git("status", "--porcelain", "--untracked-files=no").splitlines()
              if not l[3:].startswith("bench/")]
@@ -1237,6 +1247,8 @@ def main():
                         f"{len(egress_seen)} sockets with a non-loopback peer.")
     res["egress_sockets"] = egress_seen
     res.setdefault("section_dates", {}).update({k: res["date"] for k in ("startup", "stalls", "whole") if k not in skip})
+    res.setdefault("section_builds", {}).update(
+        {k: res["cine_build"]["commit"] for k in ("startup", "stalls", "whole") if k not in skip})
     res["elapsed_s"] = time.monotonic() - t_start
     save(res, a)
     log(f"done in {res['elapsed_s'] / 60:.1f} min: {os.path.join(a.out, 'streaming.md')}")
