@@ -795,9 +795,10 @@ def write_markdown(res, path):
              f"{a['seeder_rate'] / 1e6:.2f} MB/s each = **{3 * a['seeder_rate'] / 1e6:.2f} MB/s** "
              f"(MB = 10⁶ bytes) unless noted, opentracker, all on loopback in a private network "
              f"namespace. Clients: {', '.join(a['clients'])}. Machine: {res['machine']}.\n")
+    builds = res.get("section_builds", {})
+    mixed = len(set(builds.values())) > 1  # sections kept from runs of other builds
     if res.get("section_dates"):
-        builds = res.get("section_builds", {})
-        if len(set(builds.values())) > 1:
+        if mixed:
             L.append("Sections run on: " + ", ".join(
                 f"{k} {v} (Cine {builds.get(k, '?')})" for k, v in res["section_dates"].items()) + ".\n")
         else:
@@ -805,7 +806,6 @@ def write_markdown(res, path):
                      " (same `cine` binary).\n")
     b = res.get("cine_build", {})
     loads = [x.get("load1") for x in res.get("raw", []) if x.get("load1") is not None]
-    mixed = len(set(res.get("section_builds", {}).values())) > 1
     L.append(("This run's " if mixed else "") + f"Cine built from {b.get('commit', '?')}" + (f" plus uncommitted changes in {', '.join(b['uncommitted'])}"
              if b.get("uncommitted") else "") + ". " + (f"1-min load average during the runs: median "
              f"{statistics.median(loads):.1f}, max {max(loads):.1f} on 2 cores (the machine is shared with "

@@ -176,7 +176,10 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
       out.preempt = true;
     }
     if (i < urgent_count) urgent.insert(d.piece);
-    if (tier == Priority::top && (i < urgent_count || !st.requested(d.piece))) first.insert(d.piece);
+    // What a staged pass gives deadlines first (PiecePlan::first): after a far seek the top tier;
+    // after a preempt not its pieces in flight, unless urgent.
+    if (tier == Priority::top && (out.retargeted || i < urgent_count || !st.requested(d.piece)))
+      first.insert(d.piece);
     if (out.priorities[size_t(d.piece.value)] < uint8_t(tier)) set_prio(d.piece, tier);
     if (i < urgent_count + size_t(cfg_.min_critical_pieces) || d.ms <= cfg_.deadline_horizon_ms)
       deadlines.emplace(d.piece, d.ms);
@@ -233,8 +236,7 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   for (auto const& [piece, ms] : deadlines) {
     next.insert(piece);
     out.deadlines.push_back({piece, ms});
-    bool const top = out.priorities[size_t(piece.value)] == uint8_t(Priority::top);
-    if (out.retargeted ? top : out.preempt && first.count(piece)) out.first.insert(piece);
+    if ((out.retargeted || out.preempt) && first.count(piece)) out.first.insert(piece);
   }
   // The previous plan's deadlines. A far seek clears every one of them, even those planned
   // again: with its critical list emptied, libtorrent cancels the requests still queued at the

@@ -56,7 +56,7 @@ using namespace std::chrono_literals;
 constexpr auto kTick = 250ms;            // the pump re-plans at least this often
 constexpr auto kStatusEvery = 200ms;     // libtorrent status refresh
 constexpr auto kDeadlineRefresh = 1s;    // re-issue unchanged deadlines (they are relative)
-constexpr auto kStagedDeadlines = 50ms;  // after a far seek, the rest of the window's deadlines
+constexpr auto kStagedDeadlines = 50ms;  // after a far seek or a preempt, the other deadlines
 constexpr auto kResumeEvery = 30s;       // periodic resume data
 constexpr auto kReconnectEvery = 1s;     // --peer endpoints, while no peer is connected
 constexpr size_t kMaxReadsInFlight = 4;  // read_piece requests feeding the ring and the index
@@ -521,8 +521,8 @@ class SessionImpl final : public Session {
   bool piece_arrived_ = false;  // a piece_finished alert in this pass
   lt::torrent_status status_;
   Clock::time_point status_at_{}, deadlines_at_{}, resume_at_{Clock::now()}, reconnect_at_{};
-  Clock::time_point replan_at_{};  // a pass due before the next tick (staged deadlines)
-  Clock::time_point staged_until_{};  // only the staged deadlines apply until then
+  // Only the staged deadlines apply until then; a pass is due at that moment, before the tick.
+  Clock::time_point staged_until_{};
   int planned_gen_ = -1;
   std::optional<PieceMap> map_;
   std::unique_ptr<Picker> picker_;
@@ -1020,7 +1020,8 @@ void SessionImpl::pump() {
   std::vector<lt::alert*> alerts;
   while (!stop_) {
     auto const now = Clock::now();
-    waker_->wait_for(replan_at_ > now ? std::min<Clock::duration>(kTick, replan_at_ - now) : kTick);
+    waker_->wait_for(staged_until_ > now ? std::min<Clock::duration>(kTick, staged_until_ - now)
+                                         : kTick);
     if (stop_) break;
     // libtorrent reports some failures (a handle gone invalid) by throwing; nothing may leave
     // this thread that way.
@@ -1321,7 +1322,7 @@ void SessionImpl::apply(const lt::torrent_handle& h, const PiecePlan& plan, cons
   applied_deadlines_ = std::move(applied);
   applied_head_ = head_piece;
   deadlines_at_ = now;
-  if (staged) replan_at_ = staged_until_ = now + kStagedDeadlines;
+  if (staged) staged_until_ = now + kStagedDeadlines;
 }
 
 // Feeds the index parser and the ring from verified pieces, nearest first, and publishes what
