@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <ctime>
 #include <thread>
 
 extern "C" {
@@ -28,25 +29,55 @@ bool Decoder::open(AVFormatContext* fmt, int index, std::string* error) {
              "'";
     return false;
   }
-  ctx_ = avcodec_alloc_context3(codec);
-  if (!ctx_ || avcodec_parameters_to_context(ctx_, stream_->codecpar) < 0) {
-    *error = "cannot set up the decoder";
-    return false;
-  }
-  ctx_->pkt_timebase = stream_->time_base;
-  // One decoding thread per core. libavcodec's own pick (cores + 1) decodes no faster where a
-  // player needs only real time, spends more CPU on handing frames between threads (1080p
-  // H.264 on 2 cores: 5.0 s instead of 4.0 s of CPU for 20 s of video), and every frame thread
-  // holds the first picture after a seek back by one more packet.
-  const unsigned cores = std::thread::hardware_concurrency();
-  ctx_->thread_count = cores > 0 ? int(std::min(cores, 16u)) : 0;
-  if (avcodec_open2(ctx_, codec, nullptr) < 0) {
+  if (!open_context(wanted_threads())) {
     *error = std::string("cannot open the ") + codec->name + " decoder";
     return false;
   }
   frame_ = av_frame_alloc();
   if (fmt->start_time != AV_NOPTS_VALUE) start_offset_ = fmt->start_time / double(AV_TIME_BASE);
   return true;
+}
+
+int Decoder::all_cores_threads() {
+  const unsigned cores = std::thread::hardware_concurrency();
+  return cores > 0 ? int(std::min(cores, 16u)) : 0;
+}
+
+int video_decode_threads(int width, int height, double fps, unsigned cores) {
+  const int all = cores > 0 ? int(std::min(cores, 16u)) : 0;
+  if (width <= 0 || height <= 0) return all;
+  if (!(fps > 0 && fps < 1000)) fps = 25;
+  return double(width) * height * fps <= 1920.0 * 1088 * 30 ? 1 : all;
+}
+
+// (Re)creates the codec context from the stream parameters with `threads` threads. Used at
+// open, at a seek, and at a keyframe after the old context was drained.
+bool Decoder::open_context(int threads) {
+  const AVCodec* codec = avcodec_find_decoder(stream_->codecpar->codec_id);
+  AVCodecContext* ctx = codec ? avcodec_alloc_context3(codec) : nullptr;
+  if (!ctx || avcodec_parameters_to_context(ctx, stream_->codecpar) < 0) {
+    avcodec_free_context(&ctx);
+    return false;
+  }
+  ctx->pkt_timebase = stream_->time_base;
+  // Not libavcodec's own pick (cores + 1): that decodes no faster where a player needs only
+  // real time, spends more CPU on handing frames between threads (1080p H.264 on 2 cores:
+  // 5.0 s instead of 4.0 s of CPU for 20 s of video), and every frame thread holds the first
+  // picture after a seek back by one more packet.
+  ctx->thread_count = threads;
+  if (avcodec_open2(ctx, codec, nullptr) < 0) {
+    avcodec_free_context(&ctx);
+    return false;
+  }
+  avcodec_free_context(&ctx_);
+  ctx_ = ctx;
+  threads_ = threads;
+  return true;
+}
+
+double Decoder::packet_time(const AVPacket* p) const {
+  if (p->pts == AV_NOPTS_VALUE) return NAN;
+  return p->pts * av_q2d(stream_->time_base) - start_offset_;
 }
 
 void Decoder::start(PacketQueue* in, const std::atomic<int>* wanted_serial) {
@@ -94,7 +125,10 @@ void Decoder::run() {
     }
     switch (item->kind) {
       case PacketItem::Kind::Flush:
-        avcodec_flush_buffers(ctx_);
+        // A seek restarts decoding at a keyframe: the moment to change the thread count.
+        if (wanted_threads() == threads_.load() || !open_context(wanted_threads())) {
+          avcodec_flush_buffers(ctx_);
+        }
         serial = item->serial;
         target = item->seek_target;
         on_flush();
@@ -111,6 +145,16 @@ void Decoder::run() {
         break;
       case PacketItem::Kind::Data: {
         if (item->serial != serial || wanted_serial_->load() != serial) break;
+        if ((item->pkt->flags & AV_PKT_FLAG_KEY) && wanted_threads() != threads_.load()) {
+          // Switch at a keyframe: let the old context give up the frames it holds, then
+          // decode on from here with the new one.
+          avcodec_send_packet(ctx_, nullptr);
+          if (!drain_frames(serial, target)) return;
+          if (!open_context(wanted_threads())) avcodec_flush_buffers(ctx_);
+        }
+        before_packet(item->pkt.get(), target);
+        timespec c0{}, c1{};
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
         int ret = avcodec_send_packet(ctx_, item->pkt.get());
         while (ret == AVERROR(EAGAIN)) {
           if (!drain_frames(serial, target)) return;
@@ -118,6 +162,8 @@ void Decoder::run() {
         }
         // Other errors are damaged packets: skip them and keep going, as players do.
         if (!drain_frames(serial, target)) return;
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+        after_packet(double(c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9);
         break;
       }
     }
@@ -146,6 +192,32 @@ double VideoDecoder::frame_rate() const {
   AVRational r = stream_->avg_frame_rate.num ? stream_->avg_frame_rate : stream_->r_frame_rate;
   double fps = r.num && r.den ? av_q2d(r) : 0;
   return fps > 0 && fps < 1000 ? fps : 25.0;
+}
+
+int VideoDecoder::wanted_threads() const {
+  if (too_slow_) return all_cores_threads();
+  return video_decode_threads(stream_->codecpar->width, stream_->codecpar->height, frame_rate(),
+                              std::thread::hardware_concurrency());
+}
+
+void VideoDecoder::on_flush() {
+  output_any_ = false;
+  last_dropped_.reset();
+}
+
+// Exact seek: the frames before the target are decoded only to reach it, so frames nothing
+// refers to are skipped there (mpv's hr-seek-framedrop); the pictures shown are the same.
+void VideoDecoder::before_packet(const AVPacket* pkt, double seek_target) {
+  const double t = packet_time(pkt);
+  const bool before_target = seek_target >= 0 && !output_any_ && !std::isnan(t) &&
+                             t + 0.001 < seek_target;
+  ctx_->skip_frame = before_target ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+}
+
+void VideoDecoder::after_packet(double cpu_seconds) {
+  if (threads() != 1 || too_slow_) return;
+  cost_avg_ = cost_samples_ == 0 ? cpu_seconds : cost_avg_ + (cpu_seconds - cost_avg_) / 16;
+  if (++cost_samples_ >= 30 && cost_avg_ > slow_fraction_ / frame_rate()) too_slow_ = true;
 }
 
 bool VideoDecoder::on_frame(AVFrame* frame, int serial, double seek_target) {

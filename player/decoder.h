@@ -36,6 +36,12 @@ struct AudioFormat {
   int bytes_per_frame() const { return channels * av_get_bytes_per_sample(sample_fmt); }
 };
 
+// Decoding threads for a video stream of this size and frame rate. One thread for streams a
+// single core decodes comfortably in real time (up to 1920x1088 at 30 fps): frame threads cost
+// CPU in handing frames over and hold each picture back by a packet. One per core (at most 16)
+// above that. A single-threaded decoder that turns out too slow switches to one per core itself.
+int video_decode_threads(int width, int height, double fps, unsigned cores);
+
 // Common part: codec context, packet loop, serial handling, EOF drain.
 // Thread contract: construct/open/start from the owner thread; the decode loop runs on its own
 // thread; finished_serial() and serial bookkeeping are atomics readable from any thread.
@@ -53,12 +59,22 @@ class Decoder {
   int finished_serial() const { return finished_serial_.load(); }
   AVCodecContext* codec() const { return ctx_; }
   AVStream* stream() const { return stream_; }
+  // Threads of the codec context now in use (any thread; changes when a slow decoder switches).
+  int threads() const { return threads_.load(); }
 
  protected:
   // Called on the decoder thread for every decoded frame of the current serial.
   // Returns false if the output queue was aborted.
   virtual bool on_frame(AVFrame* frame, int serial, double seek_target) = 0;
   virtual void on_flush() {}
+  // Threads the codec context should have; a change applies at the next keyframe or seek.
+  virtual int wanted_threads() const { return all_cores_threads(); }
+  // Called on the decoder thread before each packet of the current serial is sent, and after
+  // it was decoded with the thread CPU seconds that took.
+  virtual void before_packet(const AVPacket*, double /*seek_target*/) {}
+  virtual void after_packet(double /*cpu_seconds*/) {}
+  static int all_cores_threads();
+  double packet_time(const AVPacket* p) const;
   double frame_time(const AVFrame* f) const;
 
   AVCodecContext* ctx_ = nullptr;
@@ -68,12 +84,14 @@ class Decoder {
  private:
   void run();
   bool drain_frames(int serial, double target);
+  bool open_context(int threads);
 
   PacketQueue* in_ = nullptr;
   const std::atomic<int>* wanted_serial_ = nullptr;
   std::atomic<bool> stop_requested_{false};
   std::thread thread_;
   std::atomic<int> finished_serial_{-1};
+  std::atomic<int> threads_{0};
   AVFrame* frame_ = nullptr;
 };
 
@@ -83,13 +101,24 @@ class VideoDecoder : public Decoder {
   ~VideoDecoder() override;
   // When set, writes "pts_ms adler32" per decoded frame (after exact-seek dropping), for tests.
   void set_hash_file(FILE* f) { hash_file_ = f; }
+  // Before open(): a single-threaded decoder switches to one thread per core once decoding takes
+  // more than this fraction of the frame interval on average (tests lower it to force a switch).
+  void set_slow_fraction(double f) { slow_fraction_ = f; }
   double frame_rate() const;
 
  protected:
   bool on_frame(AVFrame* frame, int serial, double seek_target) override;
+  void on_flush() override;
+  int wanted_threads() const override;
+  void before_packet(const AVPacket* pkt, double seek_target) override;
+  void after_packet(double cpu_seconds) override;
 
  private:
   VideoFrameQueue* out_;
+  double slow_fraction_ = 0.5;
+  double cost_avg_ = 0;  // moving average of the CPU seconds per packet, single-threaded
+  int cost_samples_ = 0;
+  bool too_slow_ = false;  // sticky: decode with one thread per core from the next keyframe
   FILE* hash_file_ = nullptr;
   FramePtr last_dropped_;  // shown instead when a seek targets past the last frame
   bool output_any_ = false;

@@ -314,6 +314,7 @@ struct Player::Impl {
     {
       std::lock_guard<std::mutex> lk(stats_mu);
       ++stats.frames_shown;
+      stats.video_threads = vdec->threads();
       double a = master_clock();
       if (!first_of_serial && !std::isnan(a)) {
         last_drift = f.pts - a;
@@ -1050,6 +1051,7 @@ bool Player::Impl::open_file(const FileSpec& spec, std::string* error) {
 
   if (has_video) {
     vdec = std::make_unique<VideoDecoder>(vfq.get());
+    vdec->set_slow_fraction(opts.decode_slow_fraction);
     if (!vdec->open(fmt, demuxer->video_stream(), &err)) {
       if (!has_audio) {
         *error = err;

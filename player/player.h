@@ -44,6 +44,7 @@ struct PlayerOptions {
   bool exact_seeks = true;          // false: seeks show the keyframe before the target (--hr-seek=no)
   std::string title;                // window title
   std::string frame_hash_file;      // write per-frame checksums (tests)
+  double decode_slow_fraction = 0.5;  // see VideoDecoder::set_slow_fraction (tests lower it)
   std::vector<std::pair<double, std::string>> screenshots;  // (time, BMP path)
   bool quiet = false;               // no warnings on stderr
   double speed = 1.0;
@@ -109,6 +110,7 @@ class Player {
     int64_t frames_shown = 0;
     int64_t frames_dropped = 0;
     double av_drift_max = 0;  // largest |video - audio| at presentation after sync settled
+    int video_threads = 0;    // decoding threads when the last frame was shown
   };
   Stats stats() const;
 

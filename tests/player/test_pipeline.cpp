@@ -29,6 +29,37 @@ TEST_CASE("decoded frames are bit-identical to a plain avformat_open_input") {
   }
 }
 
+TEST_CASE("video decoding threads: one up to 1080p30, one per core above, and a slow decoder switches") {
+  const unsigned cores = 4;
+  CHECK(player::video_decode_threads(1920, 1080, 30, cores) == 1);
+  CHECK(player::video_decode_threads(1280, 720, 60, cores) == 1);
+  CHECK(player::video_decode_threads(1920, 1080, 60, cores) == 4);
+  CHECK(player::video_decode_threads(3840, 2160, 24, cores) == 4);
+  CHECK(player::video_decode_threads(3840, 2160, 24, 64) == 16);
+  CHECK(player::video_decode_threads(0, 0, 25, cores) == 4);  // size unknown: all cores
+
+  // The test clips are small: decoded with one thread. Told that any cost is too slow, the
+  // decoder switches to one thread per core at the next keyframe, and no frame changes.
+  for (std::string name : {"clip.mkv", "faststart.mp4"}) {
+    CAPTURE(name);
+    std::string hashes = std::string(CINE_MEDIA_DIR) + "/../hashes_threads_" + name + ".txt";
+    std::vector<std::string> ref = reference_hashes(media(name));
+    for (double slow : {0.5, 0.0}) {
+      CAPTURE(slow);
+      player::PlayerOptions o;
+      o.no_sync = true;
+      o.frame_hash_file = hashes;
+      o.decode_slow_fraction = slow;
+      RunResult r = run_player(media(name), o, nullptr);
+      REQUIRE(r.code == 0);
+      const int all = int(std::min(std::max(std::thread::hardware_concurrency(), 1u), 16u));
+      CHECK(r.stats.video_threads == (slow > 0 ? 1 : all));
+      CHECK(read_lines(hashes) == ref);
+      std::remove(hashes.c_str());
+    }
+  }
+}
+
 TEST_CASE("events follow the contract: opened, first_frame, progress, eof") {
   player::PlayerOptions o;
   o.no_sync = true;
