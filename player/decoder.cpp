@@ -271,9 +271,9 @@ bool AudioDecoder::on_frame(AVFrame* frame, int serial, double seek_target) {
   if (!swr_ || frame->sample_rate != swr_in_rate_ || frame->format != swr_in_fmt_ ||
       av_channel_layout_compare(&frame->ch_layout, &swr_in_layout_) != 0) {
     swr_free(&swr_);
-    AVChannelLayout out_layout;
+    AVChannelLayout out_layout{};
     av_channel_layout_default(&out_layout, fmt_.channels);
-    AVChannelLayout in_layout;
+    AVChannelLayout in_layout{};  // zeroed: av_channel_layout_copy frees what dst holds
     if (frame->ch_layout.order == AV_CHANNEL_ORDER_UNSPEC || frame->ch_layout.nb_channels == 0)
       av_channel_layout_default(&in_layout, frame->ch_layout.nb_channels ? frame->ch_layout.nb_channels : 2);
     else
