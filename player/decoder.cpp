@@ -147,7 +147,9 @@ void Decoder::run() {
         if (item->serial != serial || wanted_serial_->load() != serial) break;
         if ((item->pkt->flags & AV_PKT_FLAG_KEY) && wanted_threads() != threads_.load()) {
           // Switch at a keyframe: let the old context give up the frames it holds, then
-          // decode on from here with the new one.
+          // decode on from here with the new one. (In an open GOP the few frames after the
+          // keyframe that refer back past it are lost: a one-time glitch, where a decoder too
+          // slow for real time would stutter for good.)
           avcodec_send_packet(ctx_, nullptr);
           if (!drain_frames(serial, target)) return;
           if (!open_context(wanted_threads())) avcodec_flush_buffers(ctx_);
