@@ -38,13 +38,20 @@ bool Decoder::open(AVFormatContext* fmt, int index, std::string* error) {
   return true;
 }
 
-int Decoder::all_cores_threads() {
-  const unsigned cores = std::thread::hardware_concurrency();
-  return cores > 0 ? int(std::min(cores, 16u)) : 0;
+namespace {
+// One thread per core, at most 16; 0 (libavcodec's own pick) when the count is unknown.
+int threads_for_cores(unsigned cores) { return cores > 0 ? int(std::min(cores, 16u)) : 0; }
+// hardware_concurrency() reads /sys each time; the decoders ask at every seek and keyframe.
+unsigned cpu_cores() {
+  static const unsigned cores = std::thread::hardware_concurrency();
+  return cores;
 }
+}  // namespace
+
+int Decoder::all_cores_threads() { return threads_for_cores(cpu_cores()); }
 
 int video_decode_threads(int width, int height, double fps, unsigned cores) {
-  const int all = cores > 0 ? int(std::min(cores, 16u)) : 0;
+  const int all = threads_for_cores(cores);
   if (width <= 0 || height <= 0) return all;
   if (!(fps > 0 && fps < 1000)) fps = 25;
   return double(width) * height * fps <= 1920.0 * 1088 * 30 ? 1 : all;
@@ -126,7 +133,7 @@ void Decoder::run() {
     switch (item->kind) {
       case PacketItem::Kind::Flush:
         // A seek restarts decoding at a keyframe: the moment to change the thread count.
-        if (wanted_threads() == threads_.load() || !open_context(wanted_threads())) {
+        if (const int want = wanted_threads(); want == threads_.load() || !open_context(want)) {
           avcodec_flush_buffers(ctx_);
         }
         serial = item->serial;
@@ -145,18 +152,18 @@ void Decoder::run() {
         break;
       case PacketItem::Kind::Data: {
         if (item->serial != serial || wanted_serial_->load() != serial) break;
-        if ((item->pkt->flags & AV_PKT_FLAG_KEY) && wanted_threads() != threads_.load()) {
-          // Switch at a keyframe: let the old context give up the frames it holds, then
-          // decode on from here with the new one. (In an open GOP the few frames after the
-          // keyframe that refer back past it are lost: a one-time glitch, where a decoder too
-          // slow for real time would stutter for good.)
-          avcodec_send_packet(ctx_, nullptr);
-          if (!drain_frames(serial, target)) return;
-          if (!open_context(wanted_threads())) avcodec_flush_buffers(ctx_);
+        // A keyframe is where the thread count can change: let the old context give up the
+        // frames it holds, then decode on from here with the new one. (In an open GOP the few
+        // frames after the keyframe that refer back past it are lost: a one-time glitch, where
+        // a decoder too slow for real time would stutter for good.)
+        if (item->pkt->flags & AV_PKT_FLAG_KEY) {
+          if (const int want = wanted_threads(); want != threads_.load()) {
+            avcodec_send_packet(ctx_, nullptr);
+            if (!drain_frames(serial, target)) return;
+            if (!open_context(want)) avcodec_flush_buffers(ctx_);
+          }
         }
         before_packet(item->pkt.get(), target);
-        timespec c0{}, c1{};
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
         int ret = avcodec_send_packet(ctx_, item->pkt.get());
         while (ret == AVERROR(EAGAIN)) {
           if (!drain_frames(serial, target)) return;
@@ -164,8 +171,7 @@ void Decoder::run() {
         }
         // Other errors are damaged packets: skip them and keep going, as players do.
         if (!drain_frames(serial, target)) return;
-        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-        after_packet(double(c1.tv_sec - c0.tv_sec) + (c1.tv_nsec - c0.tv_nsec) / 1e9);
+        after_packet();
         break;
       }
     }
@@ -199,7 +205,7 @@ double VideoDecoder::frame_rate() const {
 int VideoDecoder::wanted_threads() const {
   if (too_slow_) return all_cores_threads();
   return video_decode_threads(stream_->codecpar->width, stream_->codecpar->height, frame_rate(),
-                              std::thread::hardware_concurrency());
+                              cpu_cores());
 }
 
 void VideoDecoder::on_flush() {
@@ -214,20 +220,23 @@ void VideoDecoder::before_packet(const AVPacket* pkt, double seek_target) {
   const bool before_target = seek_target >= 0 && !output_any_ && !std::isnan(t) &&
                              t + 0.001 < seek_target;
   ctx_->skip_frame = before_target ? AVDISCARD_NONREF : AVDISCARD_DEFAULT;
+  measuring_ = threads() == 1 && !too_slow_;
+  if (measuring_) clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cost_from_);
 }
 
-void VideoDecoder::after_packet(double cpu_seconds) {
-  if (threads() != 1 || too_slow_) return;
+// Single-threaded, all the decoding runs on this thread: its CPU time for the packet is the cost.
+void VideoDecoder::after_packet() {
+  if (!measuring_) return;
+  timespec to{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &to);
+  const double cpu_seconds =
+      double(to.tv_sec - cost_from_.tv_sec) + (to.tv_nsec - cost_from_.tv_nsec) / 1e9;
   cost_avg_ = cost_samples_ == 0 ? cpu_seconds : cost_avg_ + (cpu_seconds - cost_avg_) / 16;
   if (++cost_samples_ >= 30 && cost_avg_ > slow_fraction_ / frame_rate()) too_slow_ = true;
 }
 
 bool VideoDecoder::on_frame(AVFrame* frame, int serial, double seek_target) {
-  if (serial != last_serial_) {
-    last_serial_ = serial;
-    output_any_ = false;
-    last_dropped_.reset();
-  }
+  last_serial_ = serial;  // (on_flush reset the rest when this serial's Flush came)
   double pts = frame_time(frame);
   double dur = 1.0 / frame_rate();
   if (seek_target >= 0 && !output_any_ && !std::isnan(pts) && pts + 0.001 < seek_target) {

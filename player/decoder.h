@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <cstdio>
+#include <ctime>
 #include <functional>
 #include <memory>
 #include <string>
@@ -70,9 +71,9 @@ class Decoder {
   // Threads the codec context should have; a change applies at the next keyframe or seek.
   virtual int wanted_threads() const { return all_cores_threads(); }
   // Called on the decoder thread before each packet of the current serial is sent, and after
-  // it was decoded with the thread CPU seconds that took.
+  // its frames were taken.
   virtual void before_packet(const AVPacket*, double /*seek_target*/) {}
-  virtual void after_packet(double /*cpu_seconds*/) {}
+  virtual void after_packet() {}
   static int all_cores_threads();
   double packet_time(const AVPacket* p) const;
   double frame_time(const AVFrame* f) const;
@@ -111,13 +112,15 @@ class VideoDecoder : public Decoder {
   void on_flush() override;
   int wanted_threads() const override;
   void before_packet(const AVPacket* pkt, double seek_target) override;
-  void after_packet(double cpu_seconds) override;
+  void after_packet() override;
 
  private:
   VideoFrameQueue* out_;
   double slow_fraction_ = 0.5;
   double cost_avg_ = 0;  // moving average of the CPU seconds per packet, single-threaded
   int cost_samples_ = 0;
+  bool measuring_ = false;  // this packet's cost is being measured, from cost_from_
+  timespec cost_from_{};
   bool too_slow_ = false;  // sticky: decode with one thread per core from the next keyframe
   FILE* hash_file_ = nullptr;
   FramePtr last_dropped_;  // shown instead when a seek targets past the last frame
