@@ -332,9 +332,6 @@ bool Demuxer::do_seek(double target, int serial) {
     // Some demuxers cannot find a keyframe at or before ts; accept the nearest one instead.
     ret = avformat_seek_file(fmt_, -1, INT64_MIN, ts, INT64_MAX, 0);
   }
-  // The first seek is the start position's, if the player announced one: reads are playback now.
-  if (!seeked_) src_->start_position_reached();
-  seeked_ = true;
   if (ret < 0 && avio_.interrupted()) return false;
   push_flush(serial, exact ? target : -1);
   return true;

@@ -103,7 +103,6 @@ class Demuxer {
   std::condition_variable cv_;
   bool stop_ = false;
   bool seek_pending_ = false;
-  bool seeked_ = false;  // demux thread only
   double seek_target_ = 0;
   int seek_serial_ = 0;
   int seek_audio_ = -2;       // audio stream to switch to with the pending seek (-2: keep)

@@ -326,6 +326,7 @@ struct Player::Impl {
       if (src && !prerolling) src->playback_ready();
       if (!first_frame_done) {
         first_frame_done = true;
+        if (src) src->start_position_reached();
         emit("first_frame", {{"pos", f.pts}});
       } else if (user_seek_pending) {
         emit("seek_done", {{"pos", f.pts}});
@@ -1245,12 +1246,14 @@ LeaveReason Player::Impl::play_loop() {
         if (src && !prerolling) src->playback_ready();
         if (!first_frame_done) {
           first_frame_done = true;
+          if (src) src->start_position_reached();
         } else if (user_seek_pending) {
           user_seek_pending = false;
           emit("seek_done", {{"pos", position()}});
         }
       } else if (!first_frame_done && has_audio && ao->started(serial.load())) {
         first_frame_done = true;
+        if (src) src->start_position_reached();
       }
     }
     check_screenshots();

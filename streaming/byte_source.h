@@ -48,8 +48,9 @@ class ByteSource {
   // is open (a start position). The container's index is then needed with its header, not
   // after the first seconds of playback from the start. Purely advisory.
   virtual void will_seek_after_open() {}
-  // ... and it has made that seek, or will not make it: what it reads from now on is playback.
-  // Until then a torrent source fetches only the header, the index and what the demuxer probes
+  // ... and the first picture (or, without video, the sound) at that position is out, or the
+  // seek will not be made. Until then a torrent source fetches only the header, the index, what
+  // the demuxer probes and, once it has sought, the first pieces at the new position
   // (PickerInput::opening). Purely advisory; may come from any thread.
   virtual void start_position_reached() {}
 

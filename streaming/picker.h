@@ -118,8 +118,9 @@ struct PickerConfig {
   double settle_min_speedup = 3.0;
   // While the reader opens the file to seek elsewhere (PickerInput::opening), only the urgent
   // and likely ranges and this many missing pieces from the head are wanted (the demuxer's
-  // probe reads a little past the header); everything else waits, at any download rate: no
-  // playback runs from there. (At least settle_min_missing missing pieces stay wanted.)
+  // probe reads a little past the header; after the seek, the head is at the new position);
+  // everything else waits, at any download rate: nothing plays yet. (At least the focus floor
+  // of missing pieces stays wanted: settle_min_missing, fewer when large.)
   int opening_head_pieces = 1;
   // A forward move of the head over at most this much missing media (at the byte rate) is a
   // small seek: the deadlines and requests in flight stay. Farther, or back onto missing data,
@@ -148,8 +149,10 @@ struct PickerInput {
   bool settling = false;
   // The reader opens the file only to seek elsewhere at once (a start position): until it has
   // made that seek, what it reads at the head is the header and the demuxer's probe, and the
-  // playback window there would only hold up the index and the new position. See
-  // PickerConfig::opening_head_pieces.
+  // playback window there would only hold up the index and the new position; after it, until
+  // the first picture there, the window's pieces would hold up the few that picture needs
+  // (libtorrent picks at random among pieces of one priority, and each peer takes whole pieces
+  // in turn). See PickerConfig::opening_head_pieces.
   bool opening = false;
 };
 

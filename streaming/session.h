@@ -47,8 +47,9 @@ struct SessionConfig {
   // Seeding many torrents at once (cine seed) keeps the mapped files.
   bool posix_disk_io = false;
   // The first stream will be opened only to seek elsewhere at once (cine play --start): from
-  // the first plan on, only the header, the index and the demuxer's probe are fetched until
-  // the reader says it has made that seek (ByteSource::start_position_reached).
+  // the first plan on, only the header, the index, the demuxer's probe and then the first
+  // pieces at the new position are fetched until the reader says its first picture there is
+  // out (ByteSource::start_position_reached).
   bool opens_to_seek = false;
   // Optional trace (e.g. for -v): one line per event — pieces verified, plans applied (read
   // head, window, resets, deadlines). Called on the session's pump thread; must not block.

@@ -236,6 +236,16 @@ TEST_CASE("at 3x bitrate: --start=70% shows its frame early and plays on from th
     REQUIRE(plans.size() >= 2);
     CHECK(plans.front().find(" opening ") != std::string::npos);
     CHECK(plans.back().find(" opening ") == std::string::npos);
+    // The focus outlasts the seek: plans at the new position (past the seek's own) still keep
+    // only the first pieces there wanted, until the first picture.
+    int focused_there = 0;
+    for (const std::string& l : plans) {
+      long long const head = std::stoll(l.substr(l.find(" plan: head ") + 12));
+      if (head > sw.size / 2 && head < sw.size * 9 / 10 && l.find(" opening ") != std::string::npos &&
+          l.find("(far seek)") == std::string::npos)
+        ++focused_there;
+    }
+    CHECK(focused_there > 0);
   }
 }
 
