@@ -23,6 +23,8 @@ constexpr double kSyncMin = 0.04, kSyncMax = 0.1;  // A/V sync thresholds (s), a
 constexpr double kStallDebounce = 0.1;             // s of starvation before a stall counts
 constexpr double kHoldStarve = 2.0;  // s with nothing read during a pre-roll before a stall counts
 constexpr double kOsdSeconds = 1.5;                // how long a feedback message stays
+constexpr double kPoll = 0.01;        // s between turns of the play loop while it polls
+constexpr double kSteadySleep = 0.1;  // the longest sleep while video plays from a queued frame
 constexpr double kMinSpeed = 0.25, kMaxSpeed = 4.0;
 constexpr double kMaxVolume = 130;
 
@@ -419,6 +421,8 @@ struct Player::Impl {
       auto f = vfq->try_pop();
       if (!f) return;
       present(*f);
+      // The next frame is due about one frame from now (the next turn computes it exactly).
+      *remaining = std::min(*remaining, std::max(0.0, frame_timer + last_duration / speed - now));
       return;
     }
   }
@@ -1230,7 +1234,11 @@ void Player::Impl::teardown() {
 LeaveReason Player::Impl::play_loop() {
   last_progress = now_seconds();
   while (!quit && switch_to < 0) {
-    double remaining = 0.01;
+    // Time to sleep after this turn: until the next frame is due (video_refresh lowers it), but
+    // at most kPoll while something is polled for (a pre-roll or seek to finish, a stall,
+    // audio-only playback, an animated overlay). Playing video with a frame queued waits for
+    // nothing else: input wakes the window's wait and commands are served at the next frame.
+    double remaining = kSteadySleep;
     handle_events();
     drain_inbox();
     if (quit || switch_to >= 0) break;
@@ -1291,6 +1299,9 @@ LeaveReason Player::Impl::play_loop() {
       vo->redraw();
       last_redraw = now;
     }
+    const bool steady = has_video && !paused && !seeking && !prerolling && !stalled && !step_pending &&
+                        !animated && vfq->count() > 0;
+    if (!steady) remaining = std::min(remaining, kPoll);
     // Sleep until the next thing is due (or an input event arrives).
     if (remaining > 0) {
       if (vo->is_window()) {
