@@ -327,8 +327,7 @@ struct Player::Impl {
       seeking = false;
       if (src && !prerolling) src->playback_ready();
       if (!first_frame_done) {
-        first_frame_done = true;
-        if (src) src->start_position_reached();
+        first_output_done();
         emit("first_frame", {{"pos", f.pts}});
       } else if (user_seek_pending) {
         emit("seek_done", {{"pos", f.pts}});
@@ -425,6 +424,13 @@ struct Player::Impl {
       *remaining = std::min(*remaining, std::max(0.0, frame_timer + last_duration / speed - now));
       return;
     }
+  }
+
+  // The file's first picture (or, without video, its first sound) is out: at the start
+  // position, if there is one, which the source may now stop focusing on.
+  void first_output_done() {
+    first_frame_done = true;
+    if (src) src->start_position_reached();
   }
 
   // ---- per-turn checks ---------------------------------------------------------------------
@@ -1253,15 +1259,13 @@ LeaveReason Player::Impl::play_loop() {
         seeking = false;
         if (src && !prerolling) src->playback_ready();
         if (!first_frame_done) {
-          first_frame_done = true;
-          if (src) src->start_position_reached();
+          first_output_done();
         } else if (user_seek_pending) {
           user_seek_pending = false;
           emit("seek_done", {{"pos", position()}});
         }
       } else if (!first_frame_done && has_audio && ao->started(serial.load())) {
-        first_frame_done = true;
-        if (src) src->start_position_reached();
+        first_output_done();
       }
     }
     check_screenshots();
