@@ -239,8 +239,9 @@ TEST_CASE("at 3x bitrate: --start=70% shows its frame early and plays on from th
     // The focus outlasts the seek: plans at the new position (past the seek's own) still keep
     // only the first pieces there wanted, until the first picture.
     int focused_there = 0;
+    const std::string head_key = " plan: head ";
     for (const std::string& l : plans) {
-      long long const head = std::stoll(l.substr(l.find(" plan: head ") + 12));
+      long long const head = std::stoll(l.substr(l.find(head_key) + head_key.size()));
       if (head > sw.size / 2 && head < sw.size * 9 / 10 && l.find(" opening ") != std::string::npos &&
           l.find("(far seek)") == std::string::npos)
         ++focused_there;
