@@ -57,6 +57,16 @@ int video_decode_threads(int width, int height, double fps, unsigned cores) {
   return double(width) * height * fps <= 1920.0 * 1088 * 30 ? 1 : all;
 }
 
+FrameQueueShape video_frame_queue_shape(int width, int height) {
+  FrameQueueShape q;
+  const int64_t picture = int64_t(std::max(width, 0)) * std::max(height, 0) * 3 / 2;
+  if (picture <= 0) return q;
+  const int64_t fit = (int64_t(48) << 20) / picture;
+  q.frames = int(std::clamp<int64_t>(fit, 6, 14));
+  q.refill_at = q.frames > 6 ? 4 : q.frames - 1;
+  return q;
+}
+
 // (Re)creates the codec context from the stream parameters with `threads` threads. Used at
 // open, at a seek, and at a keyframe after the old context was drained.
 bool Decoder::open_context(int threads) {

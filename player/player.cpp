@@ -1058,7 +1058,9 @@ bool Player::Impl::open_file(const FileSpec& spec, std::string* error) {
   vpq = std::make_unique<PacketQueue>(600, 24u << 20);
   apq = std::make_unique<PacketQueue>(1200, 4u << 20);
   spq = std::make_unique<PacketQueue>(4000, 8u << 20);
-  vfq = std::make_unique<VideoFrameQueue>(6, 0);
+  const FrameQueueShape shape = video_frame_queue_shape(video_w, video_h);
+  vfq = std::make_unique<VideoFrameQueue>(shape.frames, 0);
+  vfq->set_refill_at(shape.refill_at);
 
   if (has_video) {
     vdec = std::make_unique<VideoDecoder>(vfq.get());

@@ -19,11 +19,20 @@ template <typename T>
 class BoundedQueue {
  public:
   BoundedQueue(size_t max_count, size_t max_bytes) : max_count_(max_count), max_bytes_(max_bytes) {}
+  // Once push() has found the queue full, it waits until at most `n` items are left (not just
+  // until one slot frees), so that a producer much faster than its consumer works in bursts.
+  void set_refill_at(size_t n) {
+    std::lock_guard<std::mutex> lk(mu_);
+    refill_at_ = n;
+  }
 
-  // Blocks while full. Returns false if aborted (item dropped).
+  // Blocks while full (then until the refill mark, if one is set). Returns false if aborted
+  // (item dropped).
   bool push(T item, size_t bytes) {
     std::unique_lock<std::mutex> lk(mu_);
-    not_full_.wait(lk, [&] { return aborted_ || !full_locked(); });
+    if (full_locked()) {
+      not_full_.wait(lk, [&] { return aborted_ || (!full_locked() && items_.size() <= refill_at_); });
+    }
     if (aborted_) return false;
     bytes_ += bytes;
     items_.push_back(Entry{std::move(item), bytes});
@@ -125,6 +134,7 @@ class BoundedQueue {
 
   const size_t max_count_;
   const size_t max_bytes_;
+  size_t refill_at_ = size_t(-1);
   mutable std::mutex mu_;
   std::condition_variable not_empty_, not_full_;
   std::deque<Entry> items_;

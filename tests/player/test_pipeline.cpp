@@ -1,7 +1,12 @@
 // Decoding through Cine's ByteSource/AVIO path is bit-identical to plain FFmpeg; playback runs
 // at real pace with A/V in sync; stats events come in the contract's order.
+#include <atomic>
+#include <chrono>
 #include <cstdio>
+#include <thread>
 
+#include "player/decoder.h"
+#include "player/queues.h"
 #include "player_fixture.h"
 
 using namespace cine_test;
@@ -58,6 +63,40 @@ TEST_CASE("video decoding threads: one up to 1080p30, one per core above, and a 
       std::remove(hashes.c_str());
     }
   }
+}
+
+TEST_CASE("video frame queue: bursts of frames where they fit in 48 MB, one slot at a time where not") {
+  player::FrameQueueShape hd = player::video_frame_queue_shape(1920, 1080);
+  CHECK(hd.frames == 14);
+  CHECK(hd.refill_at == 4);
+  player::FrameQueueShape qhd = player::video_frame_queue_shape(2560, 1440);  // 5.5 MB each
+  CHECK(qhd.frames == 9);
+  CHECK(qhd.refill_at == 4);
+  for (auto [w, h] : {std::pair{3840, 2160}, std::pair{0, 0}}) {
+    player::FrameQueueShape q = player::video_frame_queue_shape(w, h);
+    CHECK(q.frames == 6);
+    CHECK(q.refill_at == 5);
+  }
+
+  // A producer that found the queue full waits until the refill mark, not for the first free slot.
+  player::BoundedQueue<int> q(4, 0);
+  q.set_refill_at(1);
+  for (int i = 0; i < 4; ++i) REQUIRE(q.push(i, 1));
+  std::atomic<bool> pushed{false};
+  std::thread producer([&] {
+    q.push(4, 1);
+    pushed = true;
+  });
+  for (int expect = 0; expect < 3; ++expect) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CHECK_FALSE(pushed.load());  // 3, 2 items left: still above the mark
+    REQUIRE(q.try_pop() == expect);
+  }
+  for (int i = 0; i < 500 && !pushed; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  CHECK(pushed.load());  // 1 left: the producer went on
+  producer.join();
+  CHECK(q.count() == 2);
+  q.abort();
 }
 
 TEST_CASE("events follow the contract: opened, first_frame, progress, eof") {
