@@ -970,7 +970,8 @@ def write_markdown(res, path):
         L.append(f"\n## Cine CPU and memory during {a['stall_seconds']} s of playback (swarm at 3× bitrate)\n")
         L.append("CPU = user+sys of the whole `cine play` process (decode, torrent, hashing) for the run; "
                  "reference = `ffmpeg -i FILE -t S -f null -` decoding the same seconds, as fast as it can "
-                 "(the verdict's). For context, *ffmpeg -re* = the same decoding paced at playback speed, as a player "
+                 "(the verdict's), run right after each of Cine's runs so that both see the machine in the same state; "
+                 "medians of the runs, each run's figures below the table. For context, *ffmpeg -re* = the same decoding paced at playback speed, as a player "
                  "decodes: on this machine a CPU that idles between frames decodes each more slowly. Target ≤ 1.1× and ≤ 250 MB.\n")
         L.append("| media | Cine CPU (s) | ffmpeg -f null CPU (s) | ratio | ffmpeg -re CPU (s) | Cine / ffmpeg -re | peak RSS (MB) | target |\n"
                  "|---|---|---|---|---|---|---|---|")
@@ -980,6 +981,10 @@ def write_markdown(res, path):
             ok = r is not None and r <= 1.1 and s["rss_mb"] is not None and s["rss_mb"] <= 250
             L.append(f"| {c} | {fmt(s['cine_cpu_s'])} | {fmt(s['ffmpeg_cpu_s'])} | {fmt(r)}× | "
                      f"{fmt(s.get('ffmpeg_re_cpu_s'))} | {fmt(rre)}× | {fmt(s['rss_mb'], 0)} | {'✅' if ok else '❌'} |")
+        for c, s in res["cpu"].items():
+            if s.get("runs"):
+                L.append(f"\n{c}, run by run (Cine / ffmpeg -f null / ffmpeg -re, s): " +
+                         "; ".join(f"{fmt(x)} / {fmt(y)} / {fmt(z)}" for x, y, z in s["runs"]))
 
     L.append(f"\nIsolation: {res.get('isolation', '(run in progress)')}\n")
     if res.get("failures"):
@@ -1184,7 +1189,7 @@ def main():
                 torrent, _ = torrents[(c, ps)]
                 for mult in a.stall_rates:
                     swarm.serve(torrent, m, mult * br / 3)
-                    xs = []
+                    xs, ffc, ffre = [], [], []
                     for r in range(a.runs):
                         tag = f"{c}_{ps // 1024}k_stall{mult:g}_r{r}"
                         log(f"stalls {tag} (seeders at {mult * br / 3 / 1e6:.3f} MB/s each)")
@@ -1198,14 +1203,19 @@ def main():
                             res["failures"].append(f"{tag}: {x.get('error') or 'did not finish the playback'}")
                         res["raw"].append(x)
                         xs.append(x)
+                        if mult == max(a.stall_rates):
+                            # The reference right after each of Cine's runs, not all three after
+                            # all of Cine's: this shared machine's speed drifts over minutes.
+                            ffc.append(ffmpeg_decode_cpu(m, a.stall_seconds))
+                            ffre.append(ffmpeg_decode_cpu(m, a.stall_seconds, realtime=True))
+                            log(f"  ffmpeg -f null cpu={fmt(ffc[-1])}s, with -re {fmt(ffre[-1])}s")
                     res["stalls"][f"{c}/{ps}/{mult:g}"] = {k: [x[k] for x in xs] for k in
                                                           ("stalls", "stalled_s", "ttff", "hold_s", "cpu_s", "rss_mb")}
                     if mult == max(a.stall_rates):
-                        ffc = [ffmpeg_decode_cpu(m, a.stall_seconds) for _ in range(a.runs)]
-                        ffre = [ffmpeg_decode_cpu(m, a.stall_seconds, realtime=True) for _ in range(a.runs)]
                         res["cpu"][c] = {"cine_cpu_s": median([x["cpu_s"] for x in xs]),
                                          "ffmpeg_cpu_s": median(ffc),
                                          "ffmpeg_re_cpu_s": median(ffre),
+                                         "runs": list(zip([x["cpu_s"] for x in xs], ffc, ffre)),
                                          "rss_mb": max([x["rss_mb"] for x in xs if x["rss_mb"]], default=None)}
                     save(res, a)
 
