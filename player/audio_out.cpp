@@ -67,6 +67,13 @@ void AudioOut::fill(uint8_t* out, int len, double latency) {
 
 namespace {
 
+// Sample frames per device buffer: about 20 ms (1024 at 48 kHz), a power of two from 512 up.
+int device_buffer_samples(int sample_rate) {
+  int samples = 512;
+  while (samples * 50 < sample_rate && samples < 8192) samples *= 2;
+  return samples;
+}
+
 class SdlAudioOut : public AudioOut {
  public:
   ~SdlAudioOut() override { stop(); }
@@ -81,9 +88,7 @@ class SdlAudioOut : public AudioOut {
     w.format = AUDIO_F32SYS;
     w.channels = static_cast<Uint8>(std::min(want.channels, 8));
     // About 20 ms of audio per callback keeps latency low and the clock fine-grained.
-    int samples = 512;
-    while (samples * 50 < w.freq && samples < 8192) samples *= 2;
-    w.samples = static_cast<Uint16>(samples);
+    w.samples = static_cast<Uint16>(device_buffer_samples(w.freq));
     w.callback = &SdlAudioOut::callback;
     w.userdata = this;
     dev_ = SDL_OpenAudioDevice(nullptr, 0, &w, &have,
@@ -152,6 +157,8 @@ class NullAudioOut : public AudioOut {
     std::vector<uint8_t> scratch;
     double last = now_seconds();
     double owed = 0;  // frames of playback time not consumed yet
+    const auto period = duration_cast<microseconds>(
+        duration<double>(double(device_buffer_samples(fmt_.sample_rate)) / fmt_.sample_rate));
     while (!quit_) {
       if (!realtime_) {
         // As fast as data comes: consume whatever is queued.
@@ -160,7 +167,8 @@ class NullAudioOut : public AudioOut {
         fill(scratch.data(), static_cast<int>(scratch.size()), 0);
         continue;
       }
-      std::this_thread::sleep_for(milliseconds(10));
+      // One device buffer's worth each period, as the SDL device takes it.
+      std::this_thread::sleep_for(period);
       double now = now_seconds();
       if (paused_) {
         last = now;
