@@ -89,7 +89,7 @@ TEST_CASE("video frame queue: bursts of frames where they fit in 48 MB, one slot
   });
   for (int expect = 0; expect < 3; ++expect) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    CHECK_FALSE(pushed.load());  // 3, 2 items left: still above the mark
+    CHECK_FALSE(pushed.load());  // 4, 3, 2 items left: above the mark
     REQUIRE(q.try_pop() == expect);
   }
   for (int i = 0; i < 500 && !pushed; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
