@@ -333,6 +333,7 @@ bool Demuxer::do_seek(double target, int serial) {
     ret = avformat_seek_file(fmt_, -1, INT64_MIN, ts, INT64_MAX, 0);
   }
   if (ret < 0 && avio_.interrupted()) return false;
+  src_->prefetch(0, 0);  // a hint of where this seek would read is spent
   push_flush(serial, exact ? target : -1);
   return true;
 }

@@ -1023,7 +1023,7 @@ bool Player::Impl::open_file(const FileSpec& spec, std::string* error) {
   // The bytes of a remembered position are wanted as soon as the container's header, and so is
   // the index the start seek reads.
   if (spec.prefetch_pos >= 0 && spec.prefetch_len > 0) src->prefetch(spec.prefetch_pos, spec.prefetch_len);
-  if (spec.start > 0) src->will_seek_after_open();
+  if (spec.start > 0) src->will_seek_after_open(spec.start, spec.start_is_percent);
   std::string err;
   if (!demuxer->open(&err, opts.aid)) {
     *error = quit ? "interrupted" : err;

@@ -41,13 +41,17 @@ class ByteSource {
   virtual void set_byte_rate(double /*bytes_per_second*/) {}
 
   // Hint from the player: the byte position the demuxer will need next after a seek in the
-  // media timeline, when it can tell (e.g. from the container index). Purely advisory.
+  // media timeline, when it can tell (e.g. from the container index, or a guess from the byte
+  // rate before the index is read). An empty range withdraws it. Purely advisory.
   virtual void prefetch(int64_t /*pos*/, int64_t /*len*/) {}
 
   // Hint from the player, before it opens the container: it will seek as soon as the container
-  // is open (a start position). The container's index is then needed with its header, not
-  // after the first seconds of playback from the start. Purely advisory.
-  virtual void will_seek_after_open() {}
+  // is open (a start position: `start` seconds, or percent of the duration when `percent`).
+  // The container's index is then needed with its header, not after the first seconds of
+  // playback from the start; a source that knows the duration before the player does (from
+  // the header's bytes) may fetch a guess at the start's bytes alongside the index, until the
+  // seek withdraws its prefetch hint. Purely advisory.
+  virtual void will_seek_after_open(double /*start*/, bool /*percent*/) {}
   // ... and the first picture (or, without video, the sound) at that position is out, or the
   // seek will not be made. Until then a torrent source fetches only the header, the index, what
   // the demuxer probes and, once it has sought, the first pieces at the new position

@@ -1,6 +1,7 @@
 #include "streaming/container_index.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <set>
 
@@ -26,7 +27,8 @@ bool is4(const uint8_t* p, const char* tag) { return std::memcmp(p, tag, 4) == 0
 // Matroska element IDs (with their length marker bits, as written in the file).
 constexpr uint32_t kEbml = 0x1A45DFA3, kSegment = 0x18538067, kSeekHead = 0x114D9B74,
                    kSeek = 0x4DBB, kSeekId = 0x53AB, kSeekPosition = 0x53AC, kCues = 0x1C53BB6B,
-                   kCluster = 0x1F43B675;
+                   kCluster = 0x1F43B675, kInfo = 0x1549A966, kTimecodeScale = 0x2AD7B1,
+                   kDuration = 0x4489;
 
 // An EBML element header decoded from bytes [p, p + n).
 struct Element {
@@ -196,6 +198,39 @@ class ContainerIndex::Parse {
     return decode_element(p, size_t(n), e);
   }
 
+  // Segment Info: the duration (a float in TimecodeScale units, 1 ms unless it says otherwise).
+  void info(int64_t data, uint64_t len) {
+    if (len > (64 << 10)) return;  // absurd: ignore it
+    const uint8_t* p = nullptr;
+    int64_t const n = std::min<int64_t>(int64_t(len), size_ - data);
+    if (n <= 0 || !ci_.get(data, size_t(n), &p)) return;
+    uint64_t scale = 1000000;
+    double duration = -1;
+    for (int64_t at = 0; at < n;) {
+      Element c;
+      if (decode_element(p + at, size_t(n - at), &c) != Decode::ok || c.unknown_size) break;
+      int64_t const body = at + c.header_len;
+      if (body + int64_t(c.size) > n) break;
+      if (c.id == kTimecodeScale && c.size >= 1 && c.size <= 8) {
+        scale = 0;
+        for (uint64_t i = 0; i < c.size; ++i) scale = scale << 8 | p[body + int64_t(i)];
+      } else if (c.id == kDuration && (c.size == 4 || c.size == 8)) {
+        if (c.size == 4) {
+          uint32_t const bits = be32(p + body);
+          float f;
+          std::memcpy(&f, &bits, sizeof f);
+          duration = double(f);
+        } else {
+          uint64_t const bits = be64(p + body);
+          std::memcpy(&duration, &bits, sizeof duration);
+        }
+      }
+      at = body + int64_t(c.size);
+    }
+    double const seconds = duration * double(scale) / 1e9;
+    if (std::isfinite(seconds) && seconds > 0) ci_.duration_ = seconds;
+  }
+
   // Parses a SeekHead's entries; returns false if its bytes are missing.
   bool seek_head(int64_t data, uint64_t len, int64_t segment, std::set<int64_t>* more_heads,
                  int64_t* cues_pos) {
@@ -255,6 +290,8 @@ class ContainerIndex::Parse {
       if (e.id == kSeekHead) {
         heads_done.insert(pos);
         seek_head(data, e.size, segment, &heads, &cues_pos);
+      } else if (e.id == kInfo && !e.unknown_size) {
+        info(data, e.size);
       } else if (e.id == kCues && !e.unknown_size) {
         add_index(pos, data + int64_t(e.size));
         cues_found = true;
@@ -372,6 +409,7 @@ void ContainerIndex::run() {
   index_.clear();
   header_ = ByteRange{0, std::min(size_, kDefaultHeader)};
   format_ = ContainerFormat::unknown;
+  duration_ = -1;
   if (size_ == 0) return;
   // The first request asks for the whole default header at once: format probing and most
   // header walks are satisfied by that one read.

@@ -40,6 +40,8 @@ class ContainerIndex {
   ByteRange header() const { return header_; }
   // The index ranges found so far (moov, Cues, idx1, the tail of a transport stream).
   const std::vector<ByteRange>& index() const { return index_; }
+  // The playing time in seconds the header states (Matroska's Segment Info), or -1.
+  double duration() const { return duration_; }
   // What the picker should treat as urgent: header, index, what the parser wants.
   std::vector<ByteRange> urgent() const;
   // While the parse is not done, a guess at the end of the file, where ffmpeg's MP4 (moov) and
@@ -58,6 +60,7 @@ class ContainerIndex {
   ContainerFormat format_ = ContainerFormat::unknown;
   ByteRange header_;
   std::vector<ByteRange> index_;
+  double duration_ = -1;
 };
 
 }  // namespace streaming

@@ -19,6 +19,13 @@ int PieceBits::count_have() const { return int(std::count(have_.begin(), have_.e
 
 Picker::Picker(PieceMap map, PickerConfig cfg) : map_(map), cfg_(cfg) {}
 
+ByteRange start_guess(int64_t size, double duration, double start) {
+  if (!(size > 0 && duration > 0 && start > 0 && start < duration)) return {};
+  double const rate = double(size) / duration;
+  int64_t const at = int64_t(start * rate);
+  return ByteRange{at - int64_t(rate), at + int64_t(rate / 4)}.intersect({0, size});
+}
+
 int64_t Picker::window_bytes(double byte_rate, double download_rate) const {
   double const rate = byte_rate > 0 ? byte_rate : cfg_.assumed_byte_rate;
   // A download well ahead of playback can afford a longer window (more buffer); one that barely

@@ -185,6 +185,13 @@ struct PiecePlan {
   std::set<PieceIndex> first;
 };
 
+// Where the bytes of a start position probably are, before the container's index has told:
+// for a file of `size` bytes playing `duration` seconds, from about a second before `start` (the
+// keyframe a seek lands on is at or before it) to a quarter second after, at the average byte
+// rate. Empty when an input is unknown or out of range. A guess: wrong by as much as the
+// bitrate varies over the file.
+ByteRange start_guess(int64_t size, double duration, double start);
+
 // Which thread: the session's pump thread owns its Picker; tests drive one directly.
 class Picker {
  public:

@@ -29,15 +29,24 @@ void StreamState::set_byte_rate(double r) {
   wake_();
 }
 
+double StreamState::start_seconds(double duration) const {
+  double const s = start_.load();
+  if (hint_spent_.load() || s <= 0) return -1;
+  return start_percent_.load() ? (duration > 0 ? duration * s / 100.0 : -1) : s;
+}
+
 void StreamState::set_prefetch(ByteRange r) {
   {
     std::lock_guard<std::mutex> lk(mu_);
     prefetch_ = r;
   }
+  if (r.empty()) hint_spent_.store(true);
   wake_();
 }
 
-void StreamState::set_seeks_after_open() {
+void StreamState::set_seeks_after_open(double start, bool percent) {
+  start_percent_.store(percent);
+  start_.store(start);
   seeks_after_open_.store(true);
   opening_.store(true);
   wake_();

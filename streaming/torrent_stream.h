@@ -34,6 +34,9 @@ class StreamState {
   ByteRange prefetch() const;
   // The player will seek right after opening (ByteSource::will_seek_after_open).
   bool seeks_after_open() const { return seeks_after_open_.load(); }
+  // Where that seek goes, in seconds, for a file of `duration` seconds; -1 when not known or
+  // the seek was made (ByteSource::prefetch with an empty range withdraws the hint).
+  double start_seconds(double duration) const;
   // Between will_seek_after_open (or, for the session's first stream, a start position it was
   // told of: SessionConfig::opens_to_seek) and start_position_reached: see PickerInput::opening.
   bool opening() const { return opening_.load(); }
@@ -47,7 +50,7 @@ class StreamState {
   void move_head(int64_t pos, bool wake_now);
   void set_byte_rate(double r);
   void set_prefetch(ByteRange r);
-  void set_seeks_after_open();
+  void set_seeks_after_open(double start, bool percent);
   void set_opening(bool v);
   void enable_seek_focus();
   void set_settling(bool v);
@@ -62,6 +65,9 @@ class StreamState {
   std::atomic<double> byte_rate_{0};
   std::atomic<bool> detached_{false};
   std::atomic<bool> seeks_after_open_{false};
+  std::atomic<double> start_{-1};
+  std::atomic<bool> start_percent_{false};
+  std::atomic<bool> hint_spent_{false};
   std::atomic<bool> opening_{false};
   std::atomic<bool> focus_{false};
   std::atomic<bool> settling_{false};
@@ -82,7 +88,9 @@ class TorrentStream final : public ByteSource {
   void resume() override { state_->ring().resume(); }
   void set_byte_rate(double bytes_per_second) override;
   void prefetch(int64_t pos, int64_t len) override;
-  void will_seek_after_open() override { state_->set_seeks_after_open(); }
+  void will_seek_after_open(double start, bool percent) override {
+    state_->set_seeks_after_open(start, percent);
+  }
   void start_position_reached() override { state_->set_opening(false); }
   void playback_ready() override { state_->set_settling(false); }
   void playback_pending() override { state_->set_settling(true); }

@@ -161,6 +161,8 @@ TEST_CASE("container index: Matroska and WebM Cues through the SeekHead") {
     CHECK(cues.begin > int64_t(f.size()) / 2);    // ffmpeg writes them at the end
     CHECK(cues.end <= int64_t(f.size()));
     CHECK(be32_at(f, ci.header().end) == 0x1F43B675);  // the first Cluster
+    // The duration its Segment Info states (make_media.sh: 12 s).
+    CHECK(ci.duration() == doctest::Approx(12.0).epsilon(0.01));
   }
 }
 
@@ -237,7 +239,7 @@ TEST_CASE("container index: MP4 with a 64-bit mdat and moov past 4 GiB") {
   CHECK(ci.header() == ByteRange{0, 24 + 16});
 }
 
-TEST_CASE("container index: Matroska with unknown-size Segment and a second SeekHead") {
+TEST_CASE("container index: Matroska with unknown-size Segment, a second SeekHead, a float32 duration") {
   // EBML header (empty body), Segment of unknown size, SeekHead -> second SeekHead -> Cues.
   SparseFile sf;
   std::vector<uint8_t> b;
@@ -251,6 +253,10 @@ TEST_CASE("container index: Matroska with unknown-size Segment and a second Seek
   put_bytes(b, {0x4D, 0xBB, 0x8D});
   put_bytes(b, {0x53, 0xAB, 0x84, 0x11, 0x4D, 0x9B, 0x74});
   put_bytes(b, {0x53, 0xAC, 0x83, 0x10, 0x00, 0x00});
+  // Info { TimecodeScale = 500000 ns, Duration = 20000.0 as a 4-byte float }: 10 s.
+  put_bytes(b, {0x15, 0x49, 0xA9, 0x66, 0x8E});
+  put_bytes(b, {0x2A, 0xD7, 0xB1, 0x83, 0x07, 0xA1, 0x20});
+  put_bytes(b, {0x44, 0x89, 0x84, 0x46, 0x9C, 0x40, 0x00});
   // Void, then the first Cluster (size 1000).
   put_bytes(b, {0xEC, 0x82, 0x00, 0x00});
   int64_t const cluster = int64_t(b.size());
@@ -274,6 +280,7 @@ TEST_CASE("container index: Matroska with unknown-size Segment and a second Seek
   REQUIRE(ci.index().size() == 1);
   CHECK(ci.index()[0] == ByteRange{segment + cues, sf.size});
   CHECK(ci.header() == ByteRange{0, cluster});
+  CHECK(ci.duration() == doctest::Approx(10.0));
 }
 
 TEST_CASE("container index: unknown or tiny inputs finish without an index") {

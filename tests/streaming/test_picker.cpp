@@ -7,6 +7,7 @@
 #include <string>
 
 #include "streaming/picker.h"
+#include "streaming/torrent_stream.h"
 
 using namespace streaming;
 
@@ -625,4 +626,35 @@ TEST_CASE("picker: a seek is told from reading on by the missing media jumped ov
   st.set_requested(PieceIndex(30));
   in.read_head = 3150;  // over a piece in flight: a seek, however small
   CHECK(picker.plan(in, st).retargeted);
+}
+
+TEST_CASE("start guess: a second before the start to a quarter after, at the average byte rate") {
+  // 100 s in 100 MB: 1 MB a second.
+  ByteRange const r = start_guess(100'000'000, 100.0, 70.0);
+  CHECK(r.begin == 69'000'000);
+  CHECK(r.end == 70'250'000);
+  // Clipped to the file at both ends.
+  CHECK(start_guess(100'000'000, 100.0, 0.5).begin == 0);
+  CHECK(start_guess(100'000'000, 100.0, 99.9).end == 100'000'000);
+  // Nothing to guess from.
+  CHECK(start_guess(100'000'000, -1, 70.0).empty());
+  CHECK(start_guess(0, 100.0, 70.0).empty());
+  CHECK(start_guess(100'000'000, 100.0, 0).empty());
+  CHECK(start_guess(100'000'000, 100.0, 100.0).empty());
+}
+
+TEST_CASE("stream state: the start position a reader announced, until the seek withdraws it") {
+  PieceMap const map(0, 1 << 20, 1 << 20, 1 << 16);
+  StreamState s(map, 1 << 20, "x", [] {});
+  CHECK(s.start_seconds(90) < 0);  // nothing announced
+  s.set_seeks_after_open(63.0, false);
+  CHECK(s.start_seconds(90) == doctest::Approx(63.0));
+  CHECK(s.start_seconds(-1) == doctest::Approx(63.0));
+  s.set_seeks_after_open(70.0, true);  // percent: needs the duration
+  CHECK(s.start_seconds(90) == doctest::Approx(63.0));
+  CHECK(s.start_seconds(-1) < 0);
+  s.set_prefetch(ByteRange{1000, 2000});  // a hint is not a withdrawal
+  CHECK(s.start_seconds(90) == doctest::Approx(63.0));
+  s.set_prefetch(ByteRange{});  // the seek was made
+  CHECK(s.start_seconds(90) < 0);
 }
