@@ -20,7 +20,7 @@ ByteRange RingBuffer::window() const {
 
 int64_t RingBuffer::memory_bytes() const {
   std::lock_guard<std::mutex> lk(mu_);
-  return int64_t(buf_.capacity());
+  return buf_ ? cap_ : 0;
 }
 
 int64_t RingBuffer::present_bytes() const {
@@ -35,14 +35,14 @@ int64_t RingBuffer::write(int64_t pos, const uint8_t* data, size_t len) {
   ByteRange const r =
       ByteRange{pos, pos + int64_t(len)}.intersect({base_, base_ + cap_}).intersect({0, size_});
   if (r.empty()) return 0;
-  if (buf_.empty()) buf_.resize(size_t(cap_));
+  if (!buf_) buf_.reset(new uint8_t[size_t(cap_)]);
 
   // Copy, wrapping around the end of the buffer at most once (r.size() <= cap_).
   const uint8_t* src = data + (r.begin - pos);
   size_t const slot = size_t(r.begin % cap_);
   size_t const first = std::min<size_t>(size_t(r.size()), size_t(cap_) - slot);
-  std::memcpy(buf_.data() + slot, src, first);
-  std::memcpy(buf_.data(), src + first, size_t(r.size()) - first);
+  std::memcpy(buf_.get() + slot, src, first);
+  std::memcpy(buf_.get(), src + first, size_t(r.size()) - first);
 
   // Merge [r.begin, r.end) into the present set.
   int64_t begin = r.begin, end = r.end;
@@ -69,8 +69,8 @@ int64_t RingBuffer::copy_out_locked(int64_t pos, uint8_t* buf, size_t len) const
   size_t const n = size_t(std::min<int64_t>(int64_t(len), std::prev(it)->second - pos));
   size_t const slot = size_t(pos % cap_);
   size_t const first = std::min(n, size_t(cap_) - slot);
-  std::memcpy(buf, buf_.data() + slot, first);
-  std::memcpy(buf + first, buf_.data(), n - first);
+  std::memcpy(buf, buf_.get() + slot, first);
+  std::memcpy(buf + first, buf_.get(), n - first);
   return int64_t(n);
 }
 
