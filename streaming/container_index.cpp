@@ -23,6 +23,12 @@ uint32_t le32(const uint8_t* p) {
   return uint32_t(p[3]) << 24 | uint32_t(p[2]) << 16 | uint32_t(p[1]) << 8 | p[0];
 }
 bool is4(const uint8_t* p, const char* tag) { return std::memcmp(p, tag, 4) == 0; }
+// An EBML unsigned integer: n (at most 8) big-endian bytes.
+uint64_t ebml_uint(const uint8_t* p, uint64_t n) {
+  uint64_t v = 0;
+  for (uint64_t i = 0; i < n; ++i) v = v << 8 | p[i];
+  return v;
+}
 
 // Matroska element IDs (with their length marker bits, as written in the file).
 constexpr uint32_t kEbml = 0x1A45DFA3, kSegment = 0x18538067, kSeekHead = 0x114D9B74,
@@ -212,8 +218,7 @@ class ContainerIndex::Parse {
       int64_t const body = at + c.header_len;
       if (body + int64_t(c.size) > n) break;
       if (c.id == kTimecodeScale && c.size >= 1 && c.size <= 8) {
-        scale = 0;
-        for (uint64_t i = 0; i < c.size; ++i) scale = scale << 8 | p[body + int64_t(i)];
+        scale = ebml_uint(p + body, c.size);
       } else if (c.id == kDuration && (c.size == 4 || c.size == 8)) {
         if (c.size == 4) {
           uint32_t const bits = be32(p + body);
@@ -252,8 +257,7 @@ class ContainerIndex::Parse {
           if (decode_element(p + q, size_t(body_end - q), &child) != Decode::ok) break;
           int64_t const cbody = q + child.header_len;
           if (child.size > 8 || cbody + int64_t(child.size) > body_end) break;
-          uint64_t v = 0;
-          for (uint64_t i = 0; i < child.size; ++i) v = v << 8 | p[cbody + int64_t(i)];
+          uint64_t const v = ebml_uint(p + cbody, child.size);
           if (child.id == kSeekId) target = uint32_t(v);
           if (child.id == kSeekPosition) pos = segment + int64_t(v);
           q = cbody + int64_t(child.size);
