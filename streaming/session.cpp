@@ -358,14 +358,15 @@ PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
     in.likely.push_back(ByteRange{guess.end - 1, guess.end});
   in.side_reads = index.index();
   in.side_reads.insert(in.side_reads.end(), index.wanted().begin(), index.wanted().end());
-  if (stream && !stream->prefetch().empty()) in.urgent.push_back(stream->prefetch());
+  ByteRange const prefetch = stream ? stream->prefetch() : ByteRange{};
+  if (!prefetch.empty()) in.urgent.push_back(prefetch);
   // A start position in Matroska: the demuxer opens the file (header and tail), then reads the
   // Cues to find where the start is, and only then goes there; meanwhile the peers not busy
   // with the tail would fetch nothing of use. The header states the duration, so the start's
   // bytes are guessed (start_guess) and fetched side by side with the tail, until the seek
   // withdraws the hint. Cold starts at 70 % on the benchmark's swarm, alternating runs (MKV,
   // keyframe): 0.73 -> 0.49 s median on 256 KiB pieces, 1.21 -> 0.87 s on 1 MiB.
-  if (stream && in.opening && matroska && stream->prefetch().empty()) {
+  if (stream && in.opening && matroska && prefetch.empty()) {
     double const duration = index.duration();
     ByteRange const r =
         start_guess(stream->map().file_size(), duration, stream->start_seconds(duration));

@@ -31,7 +31,7 @@ void StreamState::set_byte_rate(double r) {
 
 double StreamState::start_seconds(double duration) const {
   double const s = start_.load();
-  if (hint_spent_.load() || s <= 0) return -1;
+  if (s <= 0) return -1;
   return start_percent_.load() ? (duration > 0 ? duration * s / 100.0 : -1) : s;
 }
 
@@ -40,7 +40,7 @@ void StreamState::set_prefetch(ByteRange r) {
     std::lock_guard<std::mutex> lk(mu_);
     prefetch_ = r;
   }
-  if (r.empty()) hint_spent_.store(true);
+  if (r.empty()) start_.store(-1);  // the seek was made: the start is no longer ahead
   wake_();
 }
 

@@ -67,7 +67,6 @@ class StreamState {
   std::atomic<bool> seeks_after_open_{false};
   std::atomic<double> start_{-1};
   std::atomic<bool> start_percent_{false};
-  std::atomic<bool> hint_spent_{false};
   std::atomic<bool> opening_{false};
   std::atomic<bool> focus_{false};
   std::atomic<bool> settling_{false};
