@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -75,5 +76,43 @@ std::vector<std::string> split_lines(const std::string& s) {
     if (!line.empty()) out.push_back(line);
   return out;
 }
+
+Xvfb::Xvfb() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return;
+  pid_t pid = fork();
+  if (pid == 0) {
+    int const fd = dup(fds[1]);  // without O_CLOEXEC: the one descriptor Xvfb inherits
+    std::string const arg = std::to_string(fd);
+    execlp("Xvfb", "Xvfb", "-displayfd", arg.c_str(), "-screen", "0", "1280x720x24", "-nolisten", "tcp",
+           static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[1]);
+  if (pid < 0) {
+    close(fds[0]);
+    return;
+  }
+  pid_ = pid;
+  std::string got;
+  char buf[32];
+  while (got.find('\n') == std::string::npos) {
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // Xvfb exited before it named a display
+    got.append(buf, size_t(n));
+  }
+  close(fds[0]);
+  if (got.find('\n') != std::string::npos) display_ = ":" + got.substr(0, got.find('\n'));
+}
+
+Xvfb::~Xvfb() {
+  if (pid_ > 0) {
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+bool have_xvfb() { return std::system("command -v Xvfb >/dev/null 2>&1") == 0; }
 
 }  // namespace cine_test

@@ -2,8 +2,6 @@
 // installed) and under SDL's offscreen driver. The test reads the saved screenshot's pixels.
 #include <doctest/doctest.h>
 #include <SDL2/SDL.h>
-#include <signal.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -96,38 +94,21 @@ TEST_CASE("window under SDL's offscreen driver renders the picture and the overl
 }
 
 TEST_CASE("window under Xvfb renders the picture and the overlay") {
-  if (system("command -v Xvfb >/dev/null 2>&1") != 0) {
+  if (!have_xvfb()) {
     MESSAGE("Xvfb not installed; skipped");
     return;
   }
-  // Start Xvfb on a free display number it picks itself. Another X server starting at the same
-  // moment can take that number (Xvfb then exits): start a fresh one and try again.
+  // Xvfb picks a free display number itself. Another X server starting at the same moment can
+  // take that number (cine then finds no X server): start a fresh one and try again.
   std::string shot = std::string(CINE_MEDIA_DIR) + "/../shot_xvfb.bmp";
   ProcessResult r;
   std::string display;
   for (int attempt = 0; attempt < 4; ++attempt) {
-    int fds[2];
-    REQUIRE(pipe(fds) == 0);
-    pid_t xvfb = fork();
-    if (xvfb == 0) {
-      close(fds[0]);
-      std::string fd = std::to_string(fds[1]);
-      execlp("Xvfb", "Xvfb", "-displayfd", fd.c_str(), "-screen", "0", "1280x720x24", "-nolisten",
-             "tcp", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
-    char buf[32] = {0};
-    ssize_t n = read(fds[0], buf, sizeof buf - 1);
-    close(fds[0]);
-    if (n > 0) {
-      display = ":" + std::string(buf, strcspn(buf, "\n"));
-      usleep(200 * 1000);
-      r = play_window(shot, {"DISPLAY=" + display, "SDL_VIDEODRIVER=x11", "SDL_AUDIODRIVER=dummy"});
-    }
-    kill(xvfb, SIGTERM);
-    waitpid(xvfb, nullptr, 0);
-    if (r.code == 0 || (n > 0 && r.err.find("not available") == std::string::npos)) break;
+    Xvfb x;
+    REQUIRE(x.ok());
+    display = x.display();
+    r = play_window(shot, {"DISPLAY=" + display, "SDL_VIDEODRIVER=x11", "SDL_AUDIODRIVER=dummy"});
+    if (r.code == 0 || r.err.find("not available") == std::string::npos) break;
     usleep(300 * 1000);
   }
   INFO(display);

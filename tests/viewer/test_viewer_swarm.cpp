@@ -9,7 +9,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <deque>
 #include <filesystem>
+#include <fstream>
 
 #include "player/overlay.h"
 #include "player/watch_later.h"
@@ -27,6 +29,19 @@ cine_test::ProcessResult cine(std::vector<std::string> args, std::vector<std::st
   args.insert(args.begin(), CINE_BINARY);
   env.push_back("SDL_AUDIODRIVER=dummy");
   return cine_test::run_process(args, timeout, env);
+}
+
+// The last n lines of a text file, for a failure's message.
+std::string last_lines(const std::string& path, size_t n) {
+  std::ifstream in(path);
+  std::deque<std::string> lines;
+  for (std::string l; std::getline(in, l);) {
+    lines.push_back(l);
+    if (lines.size() > n) lines.pop_front();
+  }
+  std::string out;
+  for (const auto& l : lines) out += "\n" + l;
+  return out;
 }
 
 int file_index(const streaming::Metadata& md, const std::string& suffix) {
@@ -89,6 +104,7 @@ TEST_CASE("Xvfb: mid-download screenshots show verified and missing data, and th
   }
   INFO(display);
   INFO(r.err);
+  INFO("last events: " << last_lines(dir + "/events.jsonl", 6));
   REQUIRE(r.code == 0);
   auto ev = read_events(dir + "/events.jsonl");
   auto sel = events_named(ev, "file_selected");

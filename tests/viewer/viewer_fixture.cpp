@@ -1,9 +1,6 @@
 #include "viewer_fixture.h"
 
 #include <SDL2/SDL.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -41,34 +38,6 @@ std::vector<nlohmann::json> events_named(const std::vector<nlohmann::json>& ev, 
   for (const auto& e : ev)
     if (e.value("event", "") == name) out.push_back(e);
   return out;
-}
-
-bool have_xvfb() { return std::system("command -v Xvfb >/dev/null 2>&1") == 0; }
-
-Xvfb::Xvfb() {
-  int fds[2];
-  if (pipe(fds) != 0) return;
-  pid_t pid = fork();
-  if (pid == 0) {
-    close(fds[0]);
-    std::string fd = std::to_string(fds[1]);
-    execlp("Xvfb", "Xvfb", "-displayfd", fd.c_str(), "-screen", "0", "1280x720x24", "-nolisten", "tcp",
-           static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(fds[1]);
-  char buf[32] = {0};
-  ssize_t n = read(fds[0], buf, sizeof buf - 1);
-  close(fds[0]);
-  pid_ = pid;
-  if (n > 0) display_ = ":" + std::string(buf, strcspn(buf, "\n"));
-}
-
-Xvfb::~Xvfb() {
-  if (pid_ > 0) {
-    kill(pid_, SIGTERM);
-    waitpid(pid_, nullptr, 0);
-  }
 }
 
 Shot::Shot(const std::string& path) : s_(SDL_LoadBMP(path.c_str())) {

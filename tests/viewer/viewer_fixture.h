@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "run_process.h"
 #include "streaming/session.h"
 
 struct SDL_Surface;
@@ -23,19 +24,8 @@ std::string fresh_dir(const std::string& name);
 std::vector<nlohmann::json> read_events(const std::string& path);
 std::vector<nlohmann::json> events_named(const std::vector<nlohmann::json>& ev, const std::string& name);
 
-// An Xvfb server on a display number it picks itself; stopped by the destructor.
-class Xvfb {
- public:
-  Xvfb();
-  ~Xvfb();
-  bool ok() const { return pid_ > 0 && !display_.empty(); }
-  const std::string& display() const { return display_; }
-
- private:
-  int pid_ = -1;
-  std::string display_;
-};
-bool have_xvfb();
+using cine_test::have_xvfb;
+using cine_test::Xvfb;
 
 struct Rgb {
   int r, g, b;
