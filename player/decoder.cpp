@@ -155,6 +155,7 @@ void Decoder::run() {
         }
         serial = item->serial;
         target = item->seek_target;
+        first_of_serial_ = true;
         on_flush();
         break;
       case PacketItem::Kind::Eof:
@@ -169,6 +170,10 @@ void Decoder::run() {
         break;
       case PacketItem::Kind::Data: {
         if (item->serial != serial || wanted_serial_->load() != serial) break;
+        if (first_of_serial_) {
+          first_of_serial_ = false;
+          if (!on_first_packet(item->pkt.get(), serial, target)) return;
+        }
         // A keyframe is where the thread count can change: let the old context give up the
         // frames it holds, then decode on from here with the new one. (In an open GOP the few
         // frames after the keyframe that refer back past it are lost: a one-time glitch, where
@@ -228,6 +233,55 @@ int VideoDecoder::wanted_threads() const {
 void VideoDecoder::on_flush() {
   output_any_ = false;
   last_dropped_.reset();
+  preview_pts_ = NAN;
+}
+
+// Whether this stream's pictures come out of the decoder later than their packets go in
+// (B-frames: H.264, HEVC, MPEG-2/4, VC-1). Until the codec contexts have given out enough frames
+// to know, a codec that can reorder is taken to.
+bool VideoDecoder::reorders() const {
+  switch (stream_->codecpar->codec_id) {
+    case AV_CODEC_ID_H264:
+    case AV_CODEC_ID_HEVC:
+    case AV_CODEC_ID_MPEG2VIDEO:
+    case AV_CODEC_ID_MPEG4:
+    case AV_CODEC_ID_VC1:
+      return frames_seen_ < 60 || max_b_frames_ > 0;
+    default:
+      return false;
+  }
+}
+
+// A decoder that reorders gives the keyframe out only once the packets after it have arrived
+// and been decoded (has_b_frames of them): 1080p H.264 here, 42 ms for the keyframe and 45 ms
+// more for the two packets behind it, and after a seek into the swarm, the wait for their bytes
+// besides. When the keyframe is what will be shown first, a throwaway single-threaded context
+// decodes it alone and drains at once, and the picture goes out; the codec context then decodes
+// it again as the reference for what follows, and its own output up to that picture is dropped.
+bool VideoDecoder::on_first_packet(const AVPacket* pkt, int serial, double seek_target) {
+  if (!(pkt->flags & AV_PKT_FLAG_KEY) || !reorders()) return true;
+  const double t = packet_time(pkt);
+  if (seek_target >= 0 && !(t + 0.001 >= seek_target)) return true;  // exact seek past it (or no pts)
+  const AVCodec* codec = avcodec_find_decoder(stream_->codecpar->codec_id);
+  AVCodecContext* ctx = codec ? avcodec_alloc_context3(codec) : nullptr;
+  AVFrame* f = av_frame_alloc();
+  bool ok = true;
+  if (ctx && f && avcodec_parameters_to_context(ctx, stream_->codecpar) >= 0) {
+    ctx->pkt_timebase = stream_->time_base;
+    ctx->thread_count = 1;
+    if (avcodec_open2(ctx, codec, nullptr) >= 0 && avcodec_send_packet(ctx, pkt) >= 0 &&
+        avcodec_send_packet(ctx, nullptr) >= 0 && avcodec_receive_frame(ctx, f) >= 0 &&
+        f->key_frame && !f->decode_error_flags) {
+      const double pts = frame_time(f);
+      if (!std::isnan(pts)) {
+        ok = present(f, serial, seek_target);
+        preview_pts_ = pts;
+      }
+    }
+  }
+  av_frame_free(&f);
+  avcodec_free_context(&ctx);
+  return ok;
 }
 
 // Exact seek: the frames before the target are decoded only to reach it, so frames nothing
@@ -253,6 +307,17 @@ void VideoDecoder::after_packet() {
 }
 
 bool VideoDecoder::on_frame(AVFrame* frame, int serial, double seek_target) {
+  ++frames_seen_;
+  max_b_frames_ = std::max(max_b_frames_, ctx_->has_b_frames);
+  if (!std::isnan(preview_pts_)) {
+    const double pts = frame_time(frame);
+    if (std::isnan(pts) || pts < preview_pts_ + 0.5 / frame_rate()) return true;  // shown already
+    preview_pts_ = NAN;
+  }
+  return present(frame, serial, seek_target);
+}
+
+bool VideoDecoder::present(AVFrame* frame, int serial, double seek_target) {
   last_serial_ = serial;  // (on_flush reset the rest when this serial's Flush came)
   double pts = frame_time(frame);
   double dur = 1.0 / frame_rate();
@@ -278,7 +343,7 @@ bool VideoDecoder::on_frame(AVFrame* frame, int serial, double seek_target) {
 bool VideoDecoder::flush_last_dropped(int serial) {
   if (output_any_ || !last_dropped_ || serial != last_serial_) return true;
   FramePtr f = std::move(last_dropped_);
-  return on_frame(f.get(), serial, -1);
+  return present(f.get(), serial, -1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -85,6 +85,9 @@ class Decoder {
   // its frames were taken.
   virtual void before_packet(const AVPacket*, double /*seek_target*/) {}
   virtual void after_packet() {}
+  // Called on the decoder thread with the first packet of each serial (after a seek or at the
+  // start), before the codec context sees it. Returns false if the output queue was aborted.
+  virtual bool on_first_packet(const AVPacket*, int /*serial*/, double /*seek_target*/) { return true; }
   static int all_cores_threads();
   double packet_time(const AVPacket* p) const;
   double frame_time(const AVFrame* f) const;
@@ -105,6 +108,7 @@ class Decoder {
   std::atomic<int> finished_serial_{-1};
   std::atomic<int> threads_{0};
   AVFrame* frame_ = nullptr;
+  bool first_of_serial_ = false;
 };
 
 class VideoDecoder : public Decoder {
@@ -124,8 +128,13 @@ class VideoDecoder : public Decoder {
   int wanted_threads() const override;
   void before_packet(const AVPacket* pkt, double seek_target) override;
   void after_packet() override;
+  bool on_first_packet(const AVPacket* pkt, int serial, double seek_target) override;
 
  private:
+  bool reorders() const;
+  // Hands a picture of `serial` on to the frame queue (or keeps it back, before an exact seek's
+  // target). Returns false if the queue was aborted.
+  bool present(AVFrame* frame, int serial, double seek_target);
   VideoFrameQueue* out_;
   double slow_fraction_ = 0.5;
   double cost_avg_ = 0;  // moving average of the CPU seconds per packet, single-threaded
@@ -137,6 +146,11 @@ class VideoDecoder : public Decoder {
   FramePtr last_dropped_;  // shown instead when a seek targets past the last frame
   bool output_any_ = false;
   int last_serial_ = -1;
+  // The keyframe shown ahead of the codec context (on_first_packet): the context's own output
+  // up to this time is dropped. NaN when none is pending.
+  double preview_pts_ = NAN;
+  int max_b_frames_ = 0;      // the most reordering the codec contexts reported so far
+  int64_t frames_seen_ = 0;   // frames the codec contexts gave out, to trust max_b_frames_
 
   friend class Decoder;
  public:
