@@ -77,11 +77,20 @@ FrameQueueShape video_frame_queue_shape(int width, int height) {
 // (Re)creates the codec context from the stream parameters with `threads` threads. Used at
 // open, at a seek, and at a keyframe after the old context was drained.
 bool Decoder::open_context(int threads) {
+  AVCodecContext* ctx = new_context(threads);
+  if (!ctx) return false;
+  avcodec_free_context(&ctx_);
+  ctx_ = ctx;
+  threads_ = threads;
+  return true;
+}
+
+AVCodecContext* Decoder::new_context(int threads) const {
   const AVCodec* codec = avcodec_find_decoder(stream_->codecpar->codec_id);
   AVCodecContext* ctx = codec ? avcodec_alloc_context3(codec) : nullptr;
   if (!ctx || avcodec_parameters_to_context(ctx, stream_->codecpar) < 0) {
     avcodec_free_context(&ctx);
-    return false;
+    return nullptr;
   }
   ctx->pkt_timebase = stream_->time_base;
   // Not libavcodec's own pick (cores + 1): that decodes no faster where a player needs only
@@ -89,14 +98,8 @@ bool Decoder::open_context(int threads) {
   // 5.0 s instead of 4.0 s of CPU for 20 s of video), and every frame thread holds the first
   // picture after a seek back by one more packet.
   ctx->thread_count = threads;
-  if (avcodec_open2(ctx, codec, nullptr) < 0) {
-    avcodec_free_context(&ctx);
-    return false;
-  }
-  avcodec_free_context(&ctx_);
-  ctx_ = ctx;
-  threads_ = threads;
-  return true;
+  if (avcodec_open2(ctx, codec, nullptr) < 0) avcodec_free_context(&ctx);
+  return ctx;
 }
 
 double Decoder::packet_time(const AVPacket* p) const {
@@ -262,21 +265,15 @@ bool VideoDecoder::on_first_packet(const AVPacket* pkt, int serial, double seek_
   if (!(pkt->flags & AV_PKT_FLAG_KEY) || !reorders()) return true;
   const double t = packet_time(pkt);
   if (seek_target >= 0 && !(t + 0.001 >= seek_target)) return true;  // exact seek past it (or no pts)
-  const AVCodec* codec = avcodec_find_decoder(stream_->codecpar->codec_id);
-  AVCodecContext* ctx = codec ? avcodec_alloc_context3(codec) : nullptr;
+  AVCodecContext* ctx = new_context(1);
   AVFrame* f = av_frame_alloc();
   bool ok = true;
-  if (ctx && f && avcodec_parameters_to_context(ctx, stream_->codecpar) >= 0) {
-    ctx->pkt_timebase = stream_->time_base;
-    ctx->thread_count = 1;
-    if (avcodec_open2(ctx, codec, nullptr) >= 0 && avcodec_send_packet(ctx, pkt) >= 0 &&
-        avcodec_send_packet(ctx, nullptr) >= 0 && avcodec_receive_frame(ctx, f) >= 0 &&
-        f->key_frame && !f->decode_error_flags) {
-      const double pts = frame_time(f);
-      if (!std::isnan(pts)) {
-        ok = present(f, serial, seek_target);
-        preview_pts_ = pts;
-      }
+  if (ctx && f && avcodec_send_packet(ctx, pkt) >= 0 && avcodec_send_packet(ctx, nullptr) >= 0 &&
+      avcodec_receive_frame(ctx, f) >= 0 && f->key_frame && !f->decode_error_flags) {
+    const double pts = frame_time(f);
+    if (!std::isnan(pts)) {
+      ok = present(f, serial, seek_target);
+      preview_pts_ = pts;
     }
   }
   av_frame_free(&f);

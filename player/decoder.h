@@ -89,6 +89,8 @@ class Decoder {
   // start), before the codec context sees it. Returns false if the output queue was aborted.
   virtual bool on_first_packet(const AVPacket*, int /*serial*/, double /*seek_target*/) { return true; }
   static int all_cores_threads();
+  // A codec context for the stream with `threads` threads, opened; nullptr if that fails.
+  AVCodecContext* new_context(int threads) const;
   double packet_time(const AVPacket* p) const;
   double frame_time(const AVFrame* f) const;
 
