@@ -444,7 +444,9 @@ std::vector<ByteRange> ContainerIndex::urgent() const {
 }
 
 ByteRange ContainerIndex::guess() const {
-  if (done()) return {};
+  // Once the index is found (a moov at the start, Cues named in the SeekHead) the guess has no
+  // purpose, though the parse may still want bytes (the box after the moov, to find mdat).
+  if (done() || !index_.empty()) return {};
   return ByteRange{size_ - kTailGuess, size_}.intersect({0, size_});
 }
 

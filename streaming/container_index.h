@@ -46,7 +46,8 @@ class ContainerIndex {
   std::vector<ByteRange> urgent() const;
   // While the parse is not done, a guess at the end of the file, where ffmpeg's MP4 (moov) and
   // Matroska (Cues) keep their index: fetching it with the header saves a round trip when right
-  // and costs little when wrong (the whole file is downloaded in the end). Empty once done.
+  // and costs little when wrong (the whole file is downloaded in the end). Empty once done or
+  // once the index is found.
   ByteRange guess() const;
 
  private:
