@@ -179,6 +179,7 @@ class SubtitleFetcher {
     cfg.listen_port = 0;
     cfg.dht_state_file.clear();  // the streaming session keeps the DHT state
     cfg.opens_to_seek = false;   // it reads subtitle files from their start; nobody seeks
+    cfg.seek_focus = false;      // nor tells when a picture is out
     thread_ = std::thread([this, cfg, source, files, entry, inbox] { run(cfg, source, files, entry, inbox); });
   }
   ~SubtitleFetcher() {

@@ -192,7 +192,8 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
       deadlines.emplace(d.piece, d.ms);
   }
 
-  // Settling after a seek, or opening the file to seek elsewhere: only the urgent and likely
+  // Settling after a seek, opening the file (to seek elsewhere, or to play from where it
+  // opened) until the first picture is out: only the urgent and likely
   // pieces and the first missing ones from the head (at least `min_missing` of them, and all
   // those before `soon_end`). Everything else waits.
   // The fewest missing pieces a focus leaves wanted: settle_min_missing, or fewer large ones as
@@ -232,7 +233,7 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     }
   };
   bool const fast = in.download_rate >= cfg_.settle_min_speedup * rate;
-  if (in.opening && !at_end) {
+  if ((in.opening || in.starting) && !at_end) {
     focus(head_piece, cfg_.opening_head_pieces);
   } else if (in.settling && fast && !at_end) {
     focus(map_.pieces_for({head, head + int64_t(cfg_.settle_seconds * rate)}).end,

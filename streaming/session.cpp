@@ -332,8 +332,11 @@ bool is_matroska_name(const std::string& name) {
 // `opens_to_seek`: without a stream yet, whether the first one will open the file only to
 // seek elsewhere (SessionConfig::opens_to_seek).
 PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
-                         const StreamState* stream, double download_rate, bool opens_to_seek) {
+                         const StreamState* stream, double download_rate, bool opens_to_seek,
+                         bool focus_start) {
   PickerInput in;
+  in.opening = stream ? stream->opening() : opens_to_seek;
+  in.starting = stream ? stream->starting() : focus_start && !opens_to_seek;
   in.read_head = stream ? stream->head() : 0;
   in.byte_rate = stream ? stream->byte_rate() : 0;
   in.download_rate = download_rate;
@@ -341,14 +344,17 @@ PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
                         (index.format() == ContainerFormat::unknown && matroska_name);
   // Matroska's index (Cues) is read only to seek: after the first seconds of the window, unless
   // the reader seeks as soon as the file is open.
+  // Until the first picture from the start is out (PickerInput::starting), not at all.
   bool const index_later = matroska && !(stream && stream->seeks_after_open());
+  bool const index_now = !(index_later && in.starting && !in.opening);
   in.urgent.push_back(index.header());
-  for (ByteRange r : index.index()) (index_later ? in.likely : in.urgent).push_back(r);
+  if (index_now)
+    for (ByteRange r : index.index()) (index_later ? in.likely : in.urgent).push_back(r);
   for (ByteRange r : index.wanted()) {
     bool const in_header = !r.intersect(index.header()).empty();
+    if (!in_header && !index_now) continue;
     (index_later && !in_header ? in.likely : in.urgent).push_back(r);
   }
-  in.opening = stream ? stream->opening() : opens_to_seek;
   // Matroska says where its Cues are: no guess at the tail, unless the reader opens the file
   // only to seek (the Cues are then read at once, and most muxers write them last): then the
   // piece with the file's last bytes comes with the header instead of a round trip later.
@@ -379,7 +385,7 @@ PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
 // The piece priorities of the picker's first plan for `file` (a reader at 0, nothing there
 // yet), as libtorrent takes them in add_torrent_params.
 std::vector<lt::download_priority_t> first_plan(const lt::torrent_info& ti, int file,
-                                                bool opens_to_seek) {
+                                                bool opens_to_seek, bool focus_start) {
   const lt::file_storage& files = ti.files();
   lt::file_index_t const f(file);
   PieceMap const map(files.file_offset(f), files.file_size(f), files.total_size(),
@@ -388,7 +394,7 @@ std::vector<lt::download_priority_t> first_plan(const lt::torrent_info& ti, int 
   ContainerIndex const index(map.file_size());
   PiecePlan const plan =
       picker.plan(picker_input(index, is_matroska_name(files.file_name(f).to_string()), nullptr, 0,
-                               opens_to_seek),
+                               opens_to_seek, focus_start),
                   PieceBits(ti.num_pieces()));
   std::vector<lt::download_priority_t> prios;
   prios.reserve(plan.priorities.size());
@@ -945,7 +951,7 @@ bool SessionImpl::select_file(const std::string& spec, FileEntry* chosen, std::s
     lt::add_torrent_params atp = std::move(*deferred_);
     deferred_.reset();
     atp.file_priorities = prios;
-    atp.piece_priorities = first_plan(*ti_, pick->index, first_opens_to_seek_);
+    atp.piece_priorities = first_plan(*ti_, pick->index, first_opens_to_seek_, cfg_.seek_focus);
     lk.unlock();
     lt::error_code ec;
     lt::torrent_handle const h = ses_->add_torrent(atp, ec);
@@ -980,6 +986,7 @@ std::unique_ptr<ByteSource> SessionImpl::open_stream() {
                                           files.file_path(f), [w = waker_] { w->notify(); });
   if (cfg_.seek_focus) stream_->enable_seek_focus();
   if (first_opens_to_seek_) stream_->set_opening(true);
+  else if (cfg_.seek_focus) stream_->set_starting(true);
   first_opens_to_seek_ = false;
   waker_->notify();
   return std::make_unique<TorrentStream>(stream_);
@@ -1235,7 +1242,7 @@ void SessionImpl::plan_and_fill() {
   bool const early = tap_early_blocks();
   PickerInput const in =
       picker_input(early ? *early_index_ : *index_, matroska_name_, fed_.get(),
-                   status_.download_payload_rate, opens_to_seek);
+                   status_.download_payload_rate, opens_to_seek, cfg_.seek_focus);
   apply(h, picker_->plan(in, bits_), in);
   fill(h, std::min(in.read_head, map_->file_size()));
 }
@@ -1325,6 +1332,7 @@ void SessionImpl::apply(const lt::torrent_handle& h, const PiecePlan& plan, cons
           static_cast<long long>(in.read_head), head_piece.value, in.byte_rate,
           plan.window.begin.value, plan.window.end.value,
           in.opening    ? " opening"
+          : in.starting ? " starting"
           : in.settling ? " settling"
                         : "",
           plan.resets.size(),

@@ -38,7 +38,9 @@ struct SessionConfig {
   bool plan_before_add = false;
   // Streams are read by a player that tells when a seek begins and when playback can go on
   // after it (ByteSource::playback_pending/ready): in between only what is needed next is
-  // fetched (PickerConfig::settle_seconds). Not for readers that never tell (cine serve).
+  // fetched (PickerConfig::settle_seconds); likewise from opening a stream until the player
+  // says its first picture is out (ByteSource::start_position_reached, PickerInput::starting).
+  // Not for readers that never tell (cine serve).
   bool seek_focus = false;
   // Disk I/O through pread/pwrite instead of libtorrent 2.0's default memory-mapped files. With
   // mmap every downloaded and every read byte stays mapped in this process and counts in its

@@ -56,6 +56,10 @@ void StreamState::set_opening(bool v) {
   if (opening_.exchange(v) != v) wake_();
 }
 
+void StreamState::set_starting(bool v) {
+  if (starting_.exchange(v) != v) wake_();
+}
+
 void StreamState::enable_seek_focus() { focus_.store(true); }
 
 void StreamState::set_settling(bool v) {

@@ -40,6 +40,9 @@ class StreamState {
   // Between will_seek_after_open (or, for the session's first stream, a start position it was
   // told of: SessionConfig::opens_to_seek) and start_position_reached: see PickerInput::opening.
   bool opening() const { return opening_.load(); }
+  // From the stream's creation (for a reader that tells: SessionConfig::seek_focus) until
+  // start_position_reached, when it does not open to seek: see PickerInput::starting.
+  bool starting() const { return starting_.load(); }
   // From a seek until the player can play on (ByteSource::playback_pending/ready): see
   // PickerInput::settling. Only when the session enabled it (SessionConfig::seek_focus).
   bool settling() const { return settling_.load(); }
@@ -52,6 +55,7 @@ class StreamState {
   void set_prefetch(ByteRange r);
   void set_seeks_after_open(double start, bool percent);
   void set_opening(bool v);
+  void set_starting(bool v);
   void enable_seek_focus();
   void set_settling(bool v);
   void detach();
@@ -68,6 +72,7 @@ class StreamState {
   std::atomic<double> start_{-1};
   std::atomic<bool> start_percent_{false};
   std::atomic<bool> opening_{false};
+  std::atomic<bool> starting_{false};
   std::atomic<bool> focus_{false};
   std::atomic<bool> settling_{false};
   mutable std::mutex mu_;
@@ -90,7 +95,10 @@ class TorrentStream final : public ByteSource {
   void will_seek_after_open(double start, bool percent) override {
     state_->set_seeks_after_open(start, percent);
   }
-  void start_position_reached() override { state_->set_opening(false); }
+  void start_position_reached() override {
+    state_->set_opening(false);
+    state_->set_starting(false);
+  }
   void playback_ready() override { state_->set_settling(false); }
   void playback_pending() override { state_->set_settling(true); }
   std::string describe() const override { return state_->name(); }

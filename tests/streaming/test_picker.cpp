@@ -168,6 +168,31 @@ TEST_CASE("picker: a reader opening the file to seek elsewhere gets its header a
   CHECK(plan.priorities[10] == 7);
 }
 
+TEST_CASE("picker: until the first picture from the start, what that picture needs") {
+  Picker picker(PieceMap(0, 2000, 2000, 100), config());
+  PieceBits st = PieceBits::from_string("....................");
+  PickerInput in;
+  in.urgent = {{0, 50}, {1850, 2000}};  // the header, and an index at the end (a moov)
+  in.byte_rate = 100;
+  in.starting = true;
+  // Any download rate: the header's piece, the index's two and the next one from the head,
+  // four missing pieces; not the window beside them.
+  for (double rate : {0.0, 150.0, 1000.0}) {
+    in.download_rate = rate;
+    PiecePlan plan = picker.plan(in, st);
+    CHECK(priority_string(plan) == "76000000000000000077");
+  }
+  // The demuxer reads on from the header: the focus follows the head.
+  st = PieceBits::from_string("h.................hh");
+  in.read_head = 120;
+  PiecePlan plan = picker.plan(in, st);
+  CHECK(priority_string(plan) == "17766000000000000044");
+  // The picture is out: the whole window.
+  in.starting = false;
+  plan = picker.plan(in, st);
+  CHECK(priority_string(plan).find('0') == std::string::npos);
+}
+
 TEST_CASE("picker: large pieces keep fewer pieces wanted while opening") {
   // Which pieces are wanted at all: 'x', or '0'.
   auto wanted = [](const PiecePlan& plan) {
@@ -641,6 +666,20 @@ TEST_CASE("start guess: a second before the start to a quarter after, at the ave
   CHECK(start_guess(0, 100.0, 70.0).empty());
   CHECK(start_guess(100'000'000, 100.0, 0).empty());
   CHECK(start_guess(100'000'000, 100.0, 100.0).empty());
+}
+
+TEST_CASE("stream state: starting and opening end with the first picture") {
+  PieceMap const map(0, 1 << 20, 1 << 20, 1 << 16);
+  int wakes = 0;
+  auto state = std::make_shared<StreamState>(map, 1 << 20, "x", [&wakes] { ++wakes; });
+  state->set_starting(true);
+  state->set_opening(true);
+  CHECK(wakes == 2);  // each change wakes the session to plan again
+  TorrentStream reader(state);
+  reader.start_position_reached();
+  CHECK_FALSE(state->starting());
+  CHECK_FALSE(state->opening());
+  CHECK(wakes == 4);
 }
 
 TEST_CASE("stream state: the start position a reader announced, until the seek withdraws it") {
