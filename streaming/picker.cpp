@@ -202,7 +202,7 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
       2, int(std::min<int64_t>(cfg_.settle_min_missing,
                                (cfg_.settle_min_missing_bytes + map_.piece_size() - 1) /
                                    map_.piece_size())));
-  auto focus = [&](PieceIndex soon_end, int min_missing) {
+  auto focus = [&](PieceIndex soon_end, int min_missing, int min_total) {
     std::set<PieceIndex> wanted;
     int missing = 0;
     for (const auto* ranges : {&in.urgent, &in.likely}) {
@@ -216,7 +216,7 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     int from_head = 0;
     for (PieceIndex p = head_piece; p < file.end; ++p) {
       if (st.have(p)) continue;
-      if (p >= soon_end && from_head >= min_missing && missing >= floor) break;
+      if (p >= soon_end && from_head >= min_missing && missing >= min_total) break;
       if (wanted.insert(p).second) ++missing;
       ++from_head;
     }
@@ -224,7 +224,7 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     // the peers it is not interested and they would choke it. (Near the end of the file, with
     // too few pieces missing, everything stays wanted: none missing would make the torrent
     // "finished", and libtorrent drops its seeds then.)
-    if (missing < floor) return;
+    if (missing < min_total) return;
     for (PieceIndex p = file.begin; p < file.end; ++p) {
       if (!wanted.count(p)) set_prio(p, Priority::skip);
     }
@@ -233,11 +233,15 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     }
   };
   bool const fast = in.download_rate >= cfg_.settle_min_speedup * rate;
-  if ((in.opening || in.starting) && !at_end) {
-    focus(head_piece, cfg_.opening_head_pieces);
+  if (in.opening && !at_end) {
+    focus(head_piece, cfg_.opening_head_pieces, floor);
+  } else if (in.starting && !at_end) {
+    int64_t const ps = map_.piece_size();
+    focus(head_piece, cfg_.opening_head_pieces,
+          std::max<int>(floor, int((cfg_.start_min_missing_bytes + ps - 1) / ps)));
   } else if (in.settling && fast && !at_end) {
     focus(map_.pieces_for({head, head + int64_t(cfg_.settle_seconds * rate)}).end,
-          cfg_.settle_min_missing);
+          cfg_.settle_min_missing, floor);
   }
 
   std::set<PieceIndex> next;

@@ -122,6 +122,11 @@ struct PickerConfig {
   // everything else waits, at any download rate: nothing plays yet. (At least the focus floor
   // of missing pieces stays wanted: settle_min_missing, fewer when large.)
   int opening_head_pieces = 1;
+  // While starting (PickerInput::starting) the focus leaves at least this much missing wanted
+  // (and never fewer pieces than the focus floor): small pieces hold too little to carry the
+  // first seconds (16 KiB ones at 1.5x the bitrate stalled after the picture), so on them the
+  // focus covers the window.
+  int64_t start_min_missing_bytes = 1 << 20;
   // A forward move of the head over at most this much missing media (at the byte rate) is a
   // small seek: the deadlines and requests in flight stay. Farther, or back onto missing data,
   // every old deadline is reset so that libtorrent cancels what was queued for the old place.
@@ -155,8 +160,8 @@ struct PickerInput {
   // in turn). See PickerConfig::opening_head_pieces.
   bool opening = false;
   // The reader plays from where it opened (no seek planned) and its first picture is not out
-  // yet: the same focus as `opening` (the urgent and likely ranges and the first missing pieces
-  // from the head), so the peers' first answers carry what that picture needs instead of pieces
+  // yet: the same focus as `opening` (the urgent and likely ranges, of a guess at the index only
+  // the file's last piece, and the first missing pieces from the head), so the peers' first answers carry what that picture needs instead of pieces
   // of the window picked at random beside them. Ends with the picture, not the pre-roll after
   // it: on a swarm that barely keeps up, the window fetched side by side carries playback on.
   bool starting = false;

@@ -359,7 +359,10 @@ PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
   // only to seek (the Cues are then read at once, and most muxers write them last): then the
   // piece with the file's last bytes comes with the header instead of a round trip later.
   ByteRange const guess = index.guess();
-  if (!guess.empty() && !matroska) in.likely.push_back(guess);
+  // While starting, of the guess only the file's last piece: on small pieces the whole guess,
+  // wanted with nothing but the header, took the first seconds' bandwidth (PickerInput::starting).
+  if (!guess.empty() && !matroska)
+    in.likely.push_back(in.starting && !in.opening ? ByteRange{guess.end - 1, guess.end} : guess);
   if (!guess.empty() && matroska && in.opening)
     in.likely.push_back(ByteRange{guess.end - 1, guess.end});
   in.side_reads = index.index();

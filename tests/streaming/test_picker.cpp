@@ -25,6 +25,7 @@ PickerConfig config() {
   c.tier_pieces[1] = 2;
   c.tier_pieces[2] = 4;
   c.deadline_horizon_ms = 1 << 30;  // deadlines over the whole window unless a test says
+  c.start_min_missing_bytes = 400;  // four of these 100-byte pieces
   return c;
 }
 
@@ -191,6 +192,17 @@ TEST_CASE("picker: until the first picture from the start, what that picture nee
   in.starting = false;
   plan = picker.plan(in, st);
   CHECK(priority_string(plan).find('0') == std::string::npos);
+  // Small pieces: at least start_min_missing_bytes stay wanted.
+  PickerConfig cfg = config();
+  cfg.start_min_missing_bytes = 750;
+  Picker small(PieceMap(0, 2000, 2000, 100), cfg);
+  in.starting = true;
+  in.read_head = 0;
+  st = PieceBits::from_string("....................");
+  plan = small.plan(in, st);
+  std::string const p = priority_string(plan);
+  CHECK(std::count(p.begin(), p.end(), '0') == 12);  // 8 missing wanted: 3 urgent, 5 from head
+  CHECK(p.substr(0, 5).find('0') == std::string::npos);
 }
 
 TEST_CASE("picker: large pieces keep fewer pieces wanted while opening") {
