@@ -35,6 +35,7 @@ class ContainerIndex {
   const std::vector<ByteRange>& wanted() const { return wanted_; }
 
   ContainerFormat format() const { return format_; }
+  int64_t size() const { return size_; }  // of the file
   // [0, end of the header): everything a demuxer reads before the first media data. Until that
   // is known, the first 64 KiB.
   ByteRange header() const { return header_; }

@@ -363,8 +363,12 @@ PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
   // wanted with nothing but the header, took the first seconds' bandwidth (PickerInput::starting).
   if (!guess.empty() && !matroska)
     in.likely.push_back(in.starting && !in.opening ? ByteRange{guess.end - 1, guess.end} : guess);
-  if (!guess.empty() && matroska && in.opening)
-    in.likely.push_back(ByteRange{guess.end - 1, guess.end});
+  // (Not the guess: that ends once the Cues are found, but the demuxer's open also reads what
+  // else the SeekHead names at the tail, such as Tags, so the last piece stays wanted until the
+  // parse is done. Without it, cold starts at 70 % on MKV 256 KiB, 6 alternating runs: 0.37 ->
+  // 0.46 s.)
+  if (!index.done() && matroska && in.opening)
+    in.likely.push_back(ByteRange{index.size() - 1, index.size()});
   in.side_reads = index.index();
   in.side_reads.insert(in.side_reads.end(), index.wanted().begin(), index.wanted().end());
   ByteRange const prefetch = stream ? stream->prefetch() : ByteRange{};
