@@ -193,9 +193,9 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   }
 
   // Settling after a seek, opening the file (to seek elsewhere, or to play from where it
-  // opened) until the first picture is out: only the urgent and likely
-  // pieces and the first missing ones from the head (at least `min_missing` of them, and all
-  // those before `soon_end`). Everything else waits.
+  // opened) until the first picture is out: only the urgent and likely pieces and the first
+  // missing ones from the head (at least `min_missing` of them, and all those before
+  // `soon_end`; at least `min_total` missing in all). Everything else waits.
   // The fewest missing pieces a focus leaves wanted: settle_min_missing, or fewer large ones as
   // long as they hold settle_min_missing_bytes (never fewer than two).
   int const floor = std::max(
@@ -233,12 +233,11 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     }
   };
   bool const fast = in.download_rate >= cfg_.settle_min_speedup * rate;
-  if (in.opening && !at_end) {
-    focus(head_piece, cfg_.opening_head_pieces, floor);
-  } else if (in.starting && !at_end) {
+  if ((in.opening || in.starting) && !at_end) {
     int64_t const ps = map_.piece_size();
+    int const start_floor = int((cfg_.start_min_missing_bytes + ps - 1) / ps);
     focus(head_piece, cfg_.opening_head_pieces,
-          std::max<int>(floor, int((cfg_.start_min_missing_bytes + ps - 1) / ps)));
+          in.starting ? std::max(floor, start_floor) : floor);
   } else if (in.settling && fast && !at_end) {
     focus(map_.pieces_for({head, head + int64_t(cfg_.settle_seconds * rate)}).end,
           cfg_.settle_min_missing, floor);

@@ -159,11 +159,12 @@ struct PickerInput {
   // (libtorrent picks at random among pieces of one priority, and each peer takes whole pieces
   // in turn). See PickerConfig::opening_head_pieces.
   bool opening = false;
-  // The reader plays from where it opened (no seek planned) and its first picture is not out
-  // yet: the same focus as `opening` (the urgent and likely ranges, of a guess at the index only
-  // the file's last piece, and the first missing pieces from the head), so the peers' first answers carry what that picture needs instead of pieces
-  // of the window picked at random beside them. Ends with the picture, not the pre-roll after
-  // it: on a swarm that barely keeps up, the window fetched side by side carries playback on.
+  // The reader plays from where it opened (no seek planned; never with `opening`) and its first
+  // picture is not out yet: the same focus as `opening` (the urgent and likely ranges, of a
+  // guess at the index only the file's last piece, and the first missing pieces from the head),
+  // so the peers' first answers carry what that picture needs instead of pieces of the window
+  // picked at random beside them. Ends with the picture, not the pre-roll after it: on a swarm
+  // that barely keeps up, the window fetched side by side carries playback on.
   bool starting = false;
 };
 
