@@ -24,13 +24,15 @@ def main():
     if len(args) != 2:
         sys.exit(__doc__)
     torrent, save = args
-    listen, timeout, peers, utp = 7100, 600.0, [], True
+    listen, timeout, peers, utp, iface = 7100, 600.0, [], True, "127.0.0.1"
     for o in opts:
         k, _, v = o[2:].partition("=")
         if k == "listen":
             listen = int(v)
         elif k == "timeout":
             timeout = float(v)
+        elif k == "interface":
+            iface = v
         elif k == "no-utp":  # TCP only (diagnosis: libtorrent tries uTP first between its peers)
             utp = False
         elif k == "peer":
@@ -40,7 +42,7 @@ def main():
             sys.exit(f"unknown option {o}")
 
     ses = lt.session({
-        "listen_interfaces": f"127.0.0.1:{listen}",
+        "listen_interfaces": f"{iface}:{listen}",
         "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
         "dht_bootstrap_nodes": "",
         "allow_multiple_connections_per_ip": True,

@@ -52,6 +52,14 @@ CONTAINERS = {
 }
 NO_NET = ["--no-dht", "--no-lsd", "--no-upnp", "--no-natpmp"]
 
+# Where the swarm (tracker, seeders) and the client under test live. By default both on this
+# namespace's loopback; with --wan the swarm moves to a second private namespace behind a link
+# with delay and loss (setup_wan), and these are changed to the link's two ends.
+SWARM_HOST = LEECH_HOST = "127.0.0.1"
+SWARM_NS = []                    # argv prefix that runs a swarm process in the swarm's namespace
+WAN_NET, WAN_SWARM, WAN_LEECH = "10.77.0.0/30", "10.77.0.1", "10.77.0.2"
+WAN_DEVS = ("cinewan0", "cinewan1")  # the client's end, the swarm's end
+
 
 def log(*a):
     print(time.strftime("%H:%M:%S"), *a, file=sys.stderr, flush=True)
@@ -93,22 +101,69 @@ def nft(*args, capture=False):
     return subprocess.run(["nft"] + list(args), check=True, capture_output=capture, text=True).stdout
 
 
-def setup_nft():
+def setup_nft(wan=False):
+    """The egress guard, and the counter of what the seeders sent: on loopback their packets
+    leave through this namespace's output hook; over the --wan link they come in on its device."""
     seeders = ", ".join(str(p) for p in SEEDER_PORTS)
+    wan_net = f", {WAN_NET}" if wan else ""
     rules = f"""
 table inet {NFT_TABLE} {{
   counter egress_blocked {{ }}
   counter swarm {{ }}
   chain out {{
     type filter hook output priority 0; policy accept;
-    meta nfproto ipv4 ip daddr != 127.0.0.0/8 counter name egress_blocked drop
+    meta nfproto ipv4 ip daddr != {{ 127.0.0.0/8{wan_net} }} counter name egress_blocked drop
     meta nfproto ipv6 ip6 daddr != ::1 counter name egress_blocked drop
     meta l4proto {{ tcp, udp }} th sport {{ {seeders} }} counter name swarm
     meta l4proto {{ tcp, udp }} th sport != {{ {seeders} }} th dport {LEECHER_PORT} counter name swarm
   }}
+  chain in {{
+    type filter hook input priority 0; policy accept;
+    iifname "{WAN_DEVS[0]}" meta l4proto {{ tcp, udp }} th sport {{ {seeders} }} counter name swarm
+    iifname "{WAN_DEVS[0]}" meta l4proto {{ tcp, udp }} th sport != {{ {seeders} }} th dport {LEECHER_PORT} counter name swarm
+  }}
 }}
 """
     subprocess.run(["nft", "-f", "-"], input=rules, text=True, check=True)
+
+
+def setup_wan(a):
+    """--wan RTT_MS,LOSS_PCT: the swarm (tracker and seeders) goes into a second private network
+    namespace, joined to this one by bench/wan_link.py, a user-space link that delays every
+    packet by half the RTT each way and drops LOSS_PCT % of them in each direction (this kernel
+    has no netem). Neither namespace has any other interface or route."""
+    global SWARM_HOST, LEECH_HOST, SWARM_NS
+    rtt, loss = a.wan
+    link = Proc([sys.executable, os.path.join(HERE, "wan_link.py"), WAN_DEVS[0], WAN_DEVS[1],
+                 str(rtt), str(loss)], os.path.join(a.logdir, "wan_link.log"))
+    holder = Proc(["unshare", "--net", "--", "sleep", "infinity"], os.path.join(a.logdir, "wan_ns.log"))
+    end = time.monotonic() + 10
+    mine = os.readlink("/proc/self/ns/net")
+    while True:
+        with open(link.log.name, "rb") as f:
+            ready = b"ready" in f.read()
+        try:
+            separate = os.readlink(f"/proc/{holder.p.pid}/ns/net") != mine
+        except OSError:
+            separate = False
+        if ready and separate:
+            break
+        if time.monotonic() > end or not link.alive() or not holder.alive():
+            sys.exit(f"the --wan link did not come up: see {link.log.name}")
+        time.sleep(0.02)
+    ns = ["nsenter", f"--net=/proc/{holder.p.pid}/ns/net"]
+    run(["ip", "link", "set", WAN_DEVS[1], "netns", str(holder.p.pid)])
+    run(ns + ["ip", "link", "set", "lo", "up"])
+    run(ns + ["ip", "addr", "add", WAN_SWARM + "/30", "dev", WAN_DEVS[1]])
+    run(ns + ["ip", "link", "set", WAN_DEVS[1], "multicast", "off", "up"])
+    run(["ip", "addr", "add", WAN_LEECH + "/30", "dev", WAN_DEVS[0]])
+    run(["ip", "link", "set", WAN_DEVS[0], "multicast", "off", "up"])
+    SWARM_HOST, LEECH_HOST, SWARM_NS = WAN_SWARM, WAN_LEECH, ns
+    log(f"wan link up: {rtt:g} ms RTT, {loss:g} % loss each way; swarm at {WAN_SWARM}, client at {WAN_LEECH}")
+
+
+def results_name(a):
+    return ("streaming-quick" if a.quick else "streaming") + ("-wan" if a.wan else "")
 
 
 def nft_counter(name):
@@ -133,8 +188,8 @@ def egress_check():
         if len(f) < 6:
             continue
         peer = f[5]
-        host = peer.rsplit(":", 1)[0].strip("[]")
-        if host in ("*", "0.0.0.0", "::", "::1") or host.startswith("127.") or host.startswith("::ffff:127."):
+        host = peer.rsplit(":", 1)[0].strip("[]").removeprefix("::ffff:")
+        if host in ("*", "0.0.0.0", "::", "::1", WAN_SWARM, WAN_LEECH) or host.startswith("127."):
             continue
         bad.append(line)
     return bad
@@ -252,9 +307,10 @@ def compute_floors(media, size, duration, seek_after, seek_target, piece_sizes):
 
 def make_torrent(cine, media, piece, tdir):
     os.makedirs(tdir, exist_ok=True)
-    out = os.path.join(tdir, f"{os.path.basename(media)}.{piece // 1024}k.torrent")
+    wan = "" if SWARM_HOST == "127.0.0.1" else ".wan"  # the announce URL differs, not the info-hash
+    out = os.path.join(tdir, f"{os.path.basename(media)}.{piece // 1024}k{wan}.torrent")
     if not os.path.exists(out):
-        run([cine, "create", media, "-o", out, f"--tracker=http://127.0.0.1:{TRACKER_PORT}/announce",
+        run([cine, "create", media, "-o", out, f"--tracker=http://{SWARM_HOST}:{TRACKER_PORT}/announce",
              f"--piece-size={piece}"], stdout=subprocess.DEVNULL)
     info = subprocess.run([cine, "info", out], capture_output=True, text=True, check=True).stdout
     ih = [l.split()[-1] for l in info.splitlines() if l.startswith("info-hash")][0]
@@ -324,11 +380,11 @@ class Proc:
         return True
 
 
-def wait_port(port, timeout):
+def wait_port(port, timeout, host="127.0.0.1"):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            with socket.create_connection((host, port), timeout=0.2):
                 return True
         except OSError:
             time.sleep(0.02)
@@ -346,10 +402,10 @@ class Swarm:
         os.makedirs(tdir, exist_ok=True)
         with open(os.path.join(tdir, "whitelist.txt"), "w") as f:
             f.write("".join(ih + "\n" for ih in info_hashes))
-        self.tracker = Proc(["opentracker", "-i", "127.0.0.1", "-p", str(TRACKER_PORT), "-P",
-                             str(TRACKER_PORT), "-d", tdir, "-w", "whitelist.txt"],
+        self.tracker = Proc(SWARM_NS + ["opentracker", "-i", SWARM_HOST, "-p", str(TRACKER_PORT), "-P",
+                                         str(TRACKER_PORT), "-d", tdir, "-w", "whitelist.txt"],
                             os.path.join(logdir, "opentracker.log"))
-        if not wait_port(TRACKER_PORT, 10):
+        if not wait_port(TRACKER_PORT, 10, SWARM_HOST):
             sys.exit("opentracker did not start")
 
     def serve(self, torrent, media, rate):
@@ -364,12 +420,13 @@ class Swarm:
             dst = os.path.join(d, os.path.basename(media))
             if not os.path.exists(dst):
                 os.link(media, dst)
-            self.seeders.append(Proc([self.a.cine, "seed", torrent, f"--save-path={d}", f"--listen={port}",
-                                      "--interface=127.0.0.1", f"--max-upload={int(rate)}"] + NO_NET,
+            self.seeders.append(Proc(SWARM_NS + [self.a.cine, "seed", torrent, f"--save-path={d}",
+                                      f"--listen={port}", f"--interface={SWARM_HOST}",
+                                      f"--max-upload={int(rate)}"] + NO_NET,
                                      os.path.join(self.logdir, f"seeder{i}.log"),
                                      env=cine_env(self.a, f"seeder{i}")))
         for s, port in zip(self.seeders, SEEDER_PORTS):
-            if not wait_port(port, 60):
+            if not wait_port(port, 60, SWARM_HOST):
                 sys.exit(f"seeder on {port} did not start: see {s.log.name}")
         # Let the seeders' first announces reach the tracker, and let them settle: measured here,
         # a `cine seed` started less than ~3 s before a client connects sends each protocol
@@ -472,9 +529,9 @@ def cine_env(a, tag):
 
 def cine_cmd(a, torrent, save, stats, extra):
     return [a.cine, "play", torrent] + a.cine_isolation + [ "--vo=null", "--ao=null", f"--stats-json={stats}",
-            f"--save-path={save}", f"--listen={LEECHER_PORT}", "--interface=127.0.0.1", "--no-seed",
+            f"--save-path={save}", f"--listen={LEECHER_PORT}", f"--interface={LEECH_HOST}", "--no-seed",
             "--quiet"] + NO_NET + (
-        [f"--peer=127.0.0.1:{p}" for p in SEEDER_PORTS] if a.direct_peers else []) + extra
+        [f"--peer={SWARM_HOST}:{p}" for p in SEEDER_PORTS] if a.direct_peers else []) + extra
 
 
 def timeline(st):
@@ -608,7 +665,7 @@ def node_client(a, kind, torrent, ih, fname, tag, env):
                 str(WEBTORRENT_HTTP), "-o", save, "--torrent-port", str(LEECHER_PORT), "--keep-seeding"]
         port, path = WEBTORRENT_HTTP, f"/webtorrent/{ih}/{urllib.parse.quote(fname)}"
     if a.direct_peers and kind == "peerflix":
-        argv += sum((["-e", f"127.0.0.1:{p}"] for p in SEEDER_PORTS), [])
+        argv += sum((["-e", f"{SWARM_HOST}:{p}"] for p in SEEDER_PORTS), [])
     return Proc(argv, os.path.join(a.logdir, tag + ".log"), env=env), port, path
 
 
@@ -752,9 +809,9 @@ def lt_whole(a, torrent, tag, utp=True):
     settle()
     save = fresh_dir(a, tag)
     argv = [LT_PYTHON, os.path.join(HERE, "lt_download.py"), torrent, save, f"--listen={LEECHER_PORT}",
-            f"--timeout={a.timeout * 4}"] + ([] if utp else ["--no-utp"])
+            f"--timeout={a.timeout * 4}", f"--interface={LEECH_HOST}"] + ([] if utp else ["--no-utp"])
     if a.direct_peers:
-        argv += [f"--peer=127.0.0.1:{p}" for p in SEEDER_PORTS]
+        argv += [f"--peer={SWARM_HOST}:{p}" for p in SEEDER_PORTS]
     r = subprocess.run(argv, capture_output=True, text=True)
     with open(os.path.join(a.logdir, tag + ".log"), "w") as f:
         f.write(r.stderr)
@@ -793,8 +850,13 @@ def write_markdown(res, path):
     L.append(f"Generated by `bench/streaming_bench.py` on {res['date']} — {a['runs']} run(s) per cell, "
              f"median shown; clip {a['clip_seconds']} s; swarm: 3 × `cine seed` at "
              f"{a['seeder_rate'] / 1e6:.2f} MB/s each = **{3 * a['seeder_rate'] / 1e6:.2f} MB/s** "
-             f"(MB = 10⁶ bytes) unless noted, opentracker, all on loopback in a private network "
-             f"namespace. Clients: {', '.join(a['clients'])}. Machine: {res['machine']}.\n")
+             f"(MB = 10⁶ bytes) unless noted, opentracker, " + (
+                 f"in a private network namespace of their own behind a link of **{a['wan'][0]:g} ms "
+                 f"round trip and {a['wan'][1]:g} % loss each way** (`bench/wan_link.py`, user space: "
+                 f"this kernel has no netem) to the client's namespace; the floors below leave the "
+                 f"round trips out" if a.get("wan") else
+                 "all on loopback in a private network namespace") +
+             f". Clients: {', '.join(a['clients'])}. Machine: {res['machine']}.\n")
     builds = res.get("section_builds", {})
     mixed = len(set(builds.values())) > 1  # sections kept from runs of other builds
     if res.get("section_dates"):
@@ -1015,6 +1077,9 @@ def main():
     ap.add_argument("--skip", default="", help="comma list of: startup,stalls,whole")
     ap.add_argument("--direct-peers", action="store_true",
                     help="also give clients the seeders' addresses (default: tracker only, for all)")
+    ap.add_argument("--wan", metavar="RTT_MS,LOSS_PCT",
+                    help="put the swarm behind a link with this round-trip time and loss each way "
+                         "(e.g. 50,1; bench/wan_link.py); results go to streaming-wan.*")
     ap.add_argument("--timeout", type=float, default=60.0, help="per-operation timeout, s")
     ap.add_argument("--cine", default=os.path.join(REPO, "build-bench", "cine"))
     ap.add_argument("--workdir", default="/tmp/cine-streaming-bench")
@@ -1038,6 +1103,13 @@ def main():
         a.stall_containers, a.whole_containers = "mkv", "mkv"
         a.stall_seconds = 30
     a.cine = os.path.abspath(a.cine)
+    if a.wan:
+        try:
+            rtt, loss = (float(x) for x in a.wan.split(","))
+            assert 0 <= rtt <= 2000 and 0 <= loss < 50
+        except (ValueError, AssertionError):
+            sys.exit("--wan wants RTT_MS,LOSS_PCT, e.g. 50,1")
+        a.wan = (rtt, loss)
     a.containers = [c for c in a.containers.split(",") if c]
     a.piece_sizes = [int(x) for x in a.piece_sizes.split(",")]
     a.clients = [c for c in a.clients.split(",") if c]
@@ -1045,7 +1117,8 @@ def main():
     a.stall_containers = [c for c in a.stall_containers.split(",") if c in a.containers]
     a.whole_containers = [c for c in a.whole_containers.split(",") if c in a.containers]
     skip = set(a.skip.split(","))
-    for tool in ("ffmpeg", "ffprobe", "strace", "opentracker", "nft", "ip", "ss", "unshare", "node"):
+    for tool in ("ffmpeg", "ffprobe", "strace", "opentracker", "nft", "ip", "ss", "unshare", "node") + \
+            (("nsenter",) if a.wan else ()):
         if not shutil.which(tool):
             sys.exit(f"missing tool: {tool} (run bench/setup.sh)")
     if not os.access(a.cine, os.X_OK):
@@ -1060,9 +1133,11 @@ def main():
     enter_netns()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("terminated"))
     signal.signal(signal.SIGHUP, lambda *_: sys.exit("hung up"))
-    setup_nft()
+    setup_nft(wan=bool(a.wan))
     a.logdir = os.path.join(a.workdir, "logs", time.strftime("%Y%m%d-%H%M%S"))
     os.makedirs(a.logdir, exist_ok=True)
+    if a.wan:
+        setup_wan(a)
     os.makedirs(a.out, exist_ok=True)
     t_start = time.monotonic()
     env = dict(os.environ)
@@ -1073,7 +1148,7 @@ def main():
            "machine": f"{os.cpu_count()} cores, Debian, {subprocess.run(['uname', '-r'], capture_output=True, text=True).stdout.strip()}",
            "media": {}, "startup": {}, "stalls": {}, "whole": {}, "cpu": {}, "failures": [], "raw": []}
     res["config"]["seeder_rate"] = a.seeder_rate
-    name = ("streaming-quick" if a.quick else "streaming") + ".json"
+    name = results_name(a) + ".json"
     if a.merge and os.path.exists(os.path.join(a.out, name)):
         old = json.load(open(os.path.join(a.out, name)))
         kinds = {"startup": None, "stalls": "stall", "whole": "whole"}
@@ -1252,16 +1327,19 @@ def main():
             p.stop(signal.SIGKILL, grace=2)
     blocked = nft_counter("egress_blocked")
     samples = sum(1 for x in res["raw"] if "egress" in x)
-    res["isolation"] = (f"private network namespace with only `lo`; nftables dropped {blocked} bytes "
-                        f"addressed outside loopback; {samples} `ss` samples during client runs found "
-                        f"{len(egress_seen)} sockets with a non-loopback peer.")
+    where = (f"loopback and the --wan link's {WAN_NET}" if a.wan else "loopback")
+    res["isolation"] = (f"private network namespace with only `lo`" + (
+                            f" and the --wan link to the swarm's namespace" if a.wan else "") +
+                        f"; nftables dropped {blocked} bytes addressed outside {where}; {samples} `ss` "
+                        f"samples during client runs found {len(egress_seen)} sockets with a peer "
+                        f"outside {where}.")
     res["egress_sockets"] = egress_seen
     res.setdefault("section_dates", {}).update({k: res["date"] for k in ("startup", "stalls", "whole") if k not in skip})
     res.setdefault("section_builds", {}).update(
         {k: res["cine_build"]["commit"] for k in ("startup", "stalls", "whole") if k not in skip})
     res["elapsed_s"] = time.monotonic() - t_start
     save(res, a)
-    log(f"done in {res['elapsed_s'] / 60:.1f} min: {os.path.join(a.out, 'streaming.md')}")
+    log(f"done in {res['elapsed_s'] / 60:.1f} min: {os.path.join(a.out, results_name(a) + '.md')}")
 
 
 def reaggregate(res):
@@ -1288,7 +1366,7 @@ def reaggregate(res):
 
 
 def save(res, a):
-    name = "streaming-quick" if a.quick else "streaming"
+    name = results_name(a)
     with open(os.path.join(a.out, name + ".json"), "w") as f:
         json.dump(res, f, indent=1, default=str)
     try:
