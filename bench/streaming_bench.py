@@ -415,7 +415,9 @@ class Swarm:
             return
         self.stop_seeders()
         for i, port in enumerate(SEEDER_PORTS):
-            d = os.path.join(self.a.workdir, "seed", str(i))
+            # (Not the loopback runs' folder: a seeder resumes its torrent with the trackers
+            # it had, and the info-hash is the same, the announce URL not.)
+            d = os.path.join(self.a.workdir, "seed-wan" if SWARM_NS else "seed", str(i))
             os.makedirs(d, exist_ok=True)
             dst = os.path.join(d, os.path.basename(media))
             if not os.path.exists(dst):
