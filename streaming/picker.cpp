@@ -26,6 +26,18 @@ ByteRange start_guess(int64_t size, double duration, double start) {
   return ByteRange{at - int64_t(rate), at + int64_t(rate / 4)}.intersect({0, size});
 }
 
+ByteRange start_guess_fraction(int64_t size, double duration, double fraction,
+                               double assumed_rate) {
+  if (!(size > 0 && fraction > 0 && fraction < 1)) return {};
+  if (duration > 0) return start_guess(size, duration, fraction * duration);
+  if (!(assumed_rate > 0)) return {};
+  // (Not more than a fiftieth of the file: a small or low-rate file would otherwise have most of
+  // it guessed.)
+  double const rate = std::min(assumed_rate, double(size) / 50);
+  int64_t const at = int64_t(fraction * double(size));
+  return ByteRange{at - int64_t(rate), at + int64_t(rate / 4)}.intersect({0, size});
+}
+
 int64_t Picker::window_bytes(double byte_rate, double download_rate) const {
   double const rate = byte_rate > 0 ? byte_rate : cfg_.assumed_byte_rate;
   // A download well ahead of playback can afford a longer window (more buffer); one that barely

@@ -203,6 +203,11 @@ struct PiecePlan {
 // rate. Empty when an input is unknown or out of range. A guess: wrong by as much as the
 // bitrate varies over the file.
 ByteRange start_guess(int64_t size, double duration, double start);
+// The same for a start given as a share of the file (`fraction` of its duration, 0..1): at that
+// share of the bytes, with a window of the average byte rate where the duration is known
+// (`duration` > 0), else of `assumed_rate` bytes a second (at most a fiftieth of the file).
+ByteRange start_guess_fraction(int64_t size, double duration, double fraction,
+                               double assumed_rate);
 
 // Which thread: the session's pump thread owns its Picker; tests drive one directly.
 class Picker {

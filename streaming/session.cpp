@@ -380,10 +380,16 @@ PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
   // bytes are guessed (start_guess) and fetched side by side with the tail, until the seek
   // withdraws the hint. Cold starts at 70 % on the benchmark's swarm, alternating runs (MKV,
   // keyframe): 0.73 -> 0.49 s median on 256 KiB pieces, 1.21 -> 0.87 s on 1 MiB.
-  if (stream && in.opening && matroska && prefetch.empty()) {
+  // A start in percent needs no duration: its bytes are guessed from the first plan on, for
+  // every container (an MP4 otherwise learns where its start is only from the moov).
+  double const fraction = stream ? stream->start_fraction() : -1;
+  if (stream && in.opening && (matroska || fraction > 0) && prefetch.empty()) {
     double const duration = index.duration();
+    int64_t const size = stream->map().file_size();
     ByteRange const r =
-        start_guess(stream->map().file_size(), duration, stream->start_seconds(duration));
+        fraction > 0
+            ? start_guess_fraction(size, duration, fraction, PickerConfig{}.assumed_byte_rate)
+            : start_guess(size, duration, stream->start_seconds(duration));
     if (!r.empty()) in.urgent.push_back(r);
   }
   in.settling = stream && stream->settling();

@@ -1,5 +1,6 @@
 #include "streaming/torrent_stream.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <utility>
 
@@ -33,6 +34,11 @@ double StreamState::start_seconds(double duration) const {
   double const s = start_.load();
   if (s <= 0) return -1;
   return start_percent_.load() ? (duration > 0 ? duration * s / 100.0 : -1) : s;
+}
+
+double StreamState::start_fraction() const {
+  double const s = start_.load();
+  return s > 0 && start_percent_.load() ? std::min(s, 100.0) / 100.0 : -1;
 }
 
 void StreamState::set_prefetch(ByteRange r) {

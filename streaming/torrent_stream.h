@@ -37,6 +37,9 @@ class StreamState {
   // Where that seek goes, in seconds, for a file of `duration` seconds; -1 when not known or
   // the seek was made (ByteSource::prefetch with an empty range withdraws the hint).
   double start_seconds(double duration) const;
+  // For a start given in percent (`--start=70%`), that share of the file (0.7), which needs no
+  // duration; -1 otherwise or once the seek was made.
+  double start_fraction() const;
   // Between will_seek_after_open (or, for the session's first stream, a start position it was
   // told of: SessionConfig::opens_to_seek) and start_position_reached: see PickerInput::opening.
   bool opening() const { return opening_.load(); }

@@ -680,6 +680,25 @@ TEST_CASE("start guess: a second before the start to a quarter after, at the ave
   CHECK(start_guess(100'000'000, 100.0, 100.0).empty());
 }
 
+TEST_CASE("start guess for a start in percent: no duration needed") {
+  // Without a duration: at that share of the bytes, a window of the assumed rate (1 MB/s here).
+  ByteRange const r = start_guess_fraction(100'000'000, -1, 0.7, 1'000'000);
+  CHECK(r.begin == 69'000'000);
+  CHECK(r.end == 70'250'000);
+  // With one: the file's own rate (200 s in 100 MB: 0.5 MB a second).
+  ByteRange const d = start_guess_fraction(100'000'000, 200.0, 0.7, 1'000'000);
+  CHECK(d.begin == 69'500'000);
+  CHECK(d.end == 70'125'000);
+  // A small file: a fiftieth of it, not a second at the assumed rate.
+  ByteRange const s = start_guess_fraction(600'000, -1, 0.7, 1'000'000);
+  CHECK(s.begin == 420'000 - 12'000);
+  CHECK(s.end == 420'000 + 3'000);
+  CHECK(start_guess_fraction(100'000'000, -1, 0.0, 1'000'000).empty());
+  CHECK(start_guess_fraction(100'000'000, -1, 1.0, 1'000'000).empty());
+  CHECK(start_guess_fraction(0, -1, 0.7, 1'000'000).empty());
+  CHECK(start_guess_fraction(100'000'000, -1, 0.7, 0).empty());
+}
+
 TEST_CASE("stream state: starting and opening end with the first picture") {
   PieceMap const map(0, 1 << 20, 1 << 20, 1 << 16);
   int wakes = 0;
@@ -704,8 +723,12 @@ TEST_CASE("stream state: the start position a reader announced, until the seek w
   s.set_seeks_after_open(70.0, true);  // percent: needs the duration
   CHECK(s.start_seconds(90) == doctest::Approx(63.0));
   CHECK(s.start_seconds(-1) < 0);
+  CHECK(s.start_fraction() == doctest::Approx(0.7));  // but its share of the file does not
   s.set_prefetch(ByteRange{1000, 2000});  // a hint is not a withdrawal
   CHECK(s.start_seconds(90) == doctest::Approx(63.0));
   s.set_prefetch(ByteRange{});  // the seek was made
   CHECK(s.start_seconds(90) < 0);
+  CHECK(s.start_fraction() < 0);
+  s.set_seeks_after_open(63.0, false);  // seconds: no share without the duration
+  CHECK(s.start_fraction() < 0);
 }
