@@ -775,6 +775,12 @@ def cine_stalls(a, torrent, seconds, tag):
         "completed": bool(ex and ex.get("code") == 0),
         "cpu_s": (ru.ru_utime + ru.ru_stime) if ru else None,
         "rss_mb": ru.ru_maxrss / 1024.0 if ru else None,
+        "minflt": ru.ru_minflt if ru else None,
+        "nvcsw": ru.ru_nvcsw if ru else None,
+        # decoding threads (progress events carry them since 2026-12-03): a single-threaded
+        # decoder that measures itself too slow switches to one per core, at a CPU cost
+        "video_threads": sorted({e["video_threads"] for e in st.events
+                                 if e["event"] == "progress" and "video_threads" in e}),
         "wall_s": wall,
         "error": (st.first("error") or {}).get("message"),
     }

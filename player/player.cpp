@@ -1276,7 +1276,9 @@ LeaveReason Player::Impl::play_loop() {
 
     if (now - last_progress >= 1.0) {
       last_progress = now;
-      emit("progress", {{"pos", position()}});
+      nlohmann::json fields = {{"pos", position()}};
+      if (vdec) fields["video_threads"] = vdec->threads();
+      emit("progress", std::move(fields));
     }
     if (now - last_tick >= 0.25) {
       last_tick = now;
