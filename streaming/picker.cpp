@@ -19,11 +19,18 @@ int PieceBits::count_have() const { return int(std::count(have_.begin(), have_.e
 
 Picker::Picker(PieceMap map, PickerConfig cfg) : map_(map), cfg_(cfg) {}
 
+namespace {
+// The bytes of a start at byte `at` of a `size`-byte file playing `rate` bytes a second: from a
+// second before it (the keyframe a seek lands on is at or before it) to a quarter second after.
+ByteRange around_start(int64_t size, int64_t at, double rate) {
+  return ByteRange{at - int64_t(rate), at + int64_t(rate / 4)}.intersect({0, size});
+}
+}  // namespace
+
 ByteRange start_guess(int64_t size, double duration, double start) {
   if (!(size > 0 && duration > 0 && start > 0 && start < duration)) return {};
   double const rate = double(size) / duration;
-  int64_t const at = int64_t(start * rate);
-  return ByteRange{at - int64_t(rate), at + int64_t(rate / 4)}.intersect({0, size});
+  return around_start(size, int64_t(start * rate), rate);
 }
 
 ByteRange start_guess_fraction(int64_t size, double duration, double fraction,
@@ -33,9 +40,8 @@ ByteRange start_guess_fraction(int64_t size, double duration, double fraction,
   if (!(assumed_rate > 0)) return {};
   // (Not more than a fiftieth of the file: a small or low-rate file would otherwise have most of
   // it guessed.)
-  double const rate = std::min(assumed_rate, double(size) / 50);
-  int64_t const at = int64_t(fraction * double(size));
-  return ByteRange{at - int64_t(rate), at + int64_t(rate / 4)}.intersect({0, size});
+  return around_start(size, int64_t(fraction * double(size)),
+                      std::min(assumed_rate, double(size) / 50));
 }
 
 int64_t Picker::window_bytes(double byte_rate, double download_rate) const {
