@@ -186,6 +186,7 @@ class ContainerIndex::Parse {
       if (is_moov) {
         add_index(off, end);
         moov = true;
+        movie_duration(off + hdr, end);
       }
       if ((is_mdat || is_moof) && !media) {
         // The header is everything up to the first media data (mdat's own header included).
@@ -193,6 +194,29 @@ class ContainerIndex::Parse {
         media = true;
       }
       off = end;
+    }
+  }
+
+  // The movie header (mvhd) among the moov's first children: its timescale and duration give
+  // the playing time, from which a start position's bytes can be guessed before the demuxer has
+  // opened the file. A branch of its own: bytes it misses do not stop the walk over the boxes.
+  void movie_duration(int64_t off, int64_t end) {
+    for (int children = 0; children < 16 && off + 8 <= end; ++children) {
+      const uint8_t* p = nullptr;
+      if (!ci_.get(off, 8, &p)) return;
+      uint64_t const box = be32(p);
+      if (is4(p + 4, "mvhd")) {
+        // version and flags, then (version 1) 64-bit times and duration, else 32-bit.
+        if (off + 8 + 32 > end || !ci_.get(off + 8, 32, &p)) return;
+        bool const v1 = p[0] == 1;
+        uint32_t const scale = be32(p + (v1 ? 20 : 12));
+        uint64_t const units = v1 ? be64(p + 24) : be32(p + 16);
+        bool const unknown = v1 ? units == ~uint64_t(0) : units == 0xFFFFFFFFu;
+        if (scale > 0 && units > 0 && !unknown) ci_.duration_ = double(units) / double(scale);
+        return;
+      }
+      if (box < 8) return;  // 64-bit or to-the-end sizes do not occur for the moov's children
+      off += int64_t(box);
     }
   }
 

@@ -41,7 +41,7 @@ class ContainerIndex {
   ByteRange header() const { return header_; }
   // The index ranges found so far (moov, Cues, idx1, the tail of a transport stream).
   const std::vector<ByteRange>& index() const { return index_; }
-  // The playing time in seconds the header states (Matroska's Segment Info), or -1.
+  // The playing time in seconds the header states (Matroska's Segment Info, MP4's mvhd), or -1.
   double duration() const { return duration_; }
   // What the picker should treat as urgent: header, index, what the parser wants.
   std::vector<ByteRange> urgent() const;

@@ -110,6 +110,8 @@ TEST_CASE("container index: MP4 with moov at the end (ffmpeg's default)") {
   std::vector<ByteRange> const urgent = ci.urgent();
   CHECK(urgent.size() == 2);  // header and moov
   CHECK(ci.guess().empty());
+  // The movie header's duration (the clip is 12 s).
+  CHECK(ci.duration() == doctest::Approx(12.0).epsilon(0.01));
 }
 
 TEST_CASE("container index: MP4 with moov at the end asks for the whole tail at once") {
@@ -143,7 +145,9 @@ TEST_CASE("container index: MP4 with +faststart") {
   REQUIRE(ci.index().size() == 1);
   CHECK_FALSE(ci.done());
   CHECK(ci.guess().empty());
+  CHECK(ci.duration() < 0);  // the mvhd is not there yet
   drive(ci, f);
+  CHECK(ci.duration() == doctest::Approx(12.0).epsilon(0.01));
   REQUIRE(ci.done());
   CHECK(ci.format() == ContainerFormat::mp4);
   REQUIRE(ci.index().size() == 1);
@@ -234,6 +238,17 @@ TEST_CASE("container index: MP4 with a 64-bit mdat and moov past 4 GiB") {
   std::vector<uint8_t> moov;
   put_be32(moov, 1000);
   put_tag(moov, "moov");
+  // A child before the movie header, then a version-1 mvhd (64-bit times and duration).
+  put_be32(moov, 16);
+  put_tag(moov, "free");
+  put_be64(moov, 0);
+  put_be32(moov, 8 + 32);
+  put_tag(moov, "mvhd");
+  put_bytes(moov, {1, 0, 0, 0});
+  put_be64(moov, 0);  // creation
+  put_be64(moov, 0);  // modification
+  put_be32(moov, 90000);  // timescale
+  put_be64(moov, 90000ull * 100000);  // duration: 100000 s, more than 32 bits of units
   sf.chunks[moov_at] = moov;
   sf.size = moov_at + 1000;
 
@@ -244,6 +259,36 @@ TEST_CASE("container index: MP4 with a 64-bit mdat and moov past 4 GiB") {
   REQUIRE(ci.index().size() == 1);
   CHECK(ci.index()[0] == ByteRange{moov_at, moov_at + 1000});
   CHECK(ci.header() == ByteRange{0, 24 + 16});
+  CHECK(ci.duration() == doctest::Approx(100000.0));
+}
+
+TEST_CASE("container index: an MP4 movie header of unknown duration gives none") {
+  // A version-0 mvhd (100 bytes of body) whose duration says "unknown" (all ones).
+  std::vector<uint8_t> f;
+  put_be32(f, 8 + 8 + 100);
+  put_tag(f, "moov");
+  put_be32(f, 8 + 100);
+  put_tag(f, "mvhd");
+  put_bytes(f, {0, 0, 0, 0});
+  put_be32(f, 0);  // creation
+  put_be32(f, 0);  // modification
+  put_be32(f, 1000);  // timescale
+  put_be32(f, 0xFFFFFFFFu);  // duration
+  f.resize(f.size() + 80, 0);
+  put_be32(f, 8);
+  put_tag(f, "mdat");
+  f.resize(f.size() + 4096, 0);
+  ContainerIndex ci(int64_t(f.size()));
+  ci.feed(0, f.data(), f.size());
+  REQUIRE(ci.done());
+  CHECK(ci.format() == ContainerFormat::mp4);
+  CHECK(ci.index().size() == 1);
+  CHECK(ci.duration() < 0);
+  // The same header with a duration: 2.5 s.
+  f[16 + 16] = 0, f[16 + 17] = 0, f[16 + 18] = 0x09, f[16 + 19] = 0xC4;
+  ContainerIndex known(int64_t(f.size()));
+  known.feed(0, f.data(), f.size());
+  CHECK(known.duration() == doctest::Approx(2.5));
 }
 
 TEST_CASE("container index: Matroska with unknown-size Segment, a second SeekHead, a float32 duration") {
