@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
+#include <utility>
 #include <set>
 
 namespace streaming {
@@ -34,7 +36,11 @@ uint64_t ebml_uint(const uint8_t* p, uint64_t n) {
 constexpr uint32_t kEbml = 0x1A45DFA3, kSegment = 0x18538067, kSeekHead = 0x114D9B74,
                    kSeek = 0x4DBB, kSeekId = 0x53AB, kSeekPosition = 0x53AC, kCues = 0x1C53BB6B,
                    kCluster = 0x1F43B675, kInfo = 0x1549A966, kTimecodeScale = 0x2AD7B1,
-                   kDuration = 0x4489;
+                   kDuration = 0x4489, kCuePoint = 0xBB, kCueTime = 0xB3,
+                   kCueTrackPositions = 0xB7, kCueClusterPosition = 0xF1;
+// Cues larger than this are not read for their keyframes (a few hours of 2 s keyframes, one
+// video track, take ~100 KiB).
+constexpr uint64_t kMaxCues = 4 << 20;
 
 // An EBML element header decoded from bytes [p, p + n).
 struct Element {
@@ -258,6 +264,57 @@ class ContainerIndex::Parse {
     }
     double const seconds = duration * double(scale) / 1e9;
     if (std::isfinite(seconds) && seconds > 0) ci_.duration_ = seconds;
+    if (scale > 0) timecode_scale_ = scale;
+  }
+
+  // The Cues' points: each keyframe's time and the position of the cluster that holds it
+  // (relative to the Segment's data). A branch of its own, after the walk: the Cues are usually
+  // the last thing in the file, and their bytes are wanted only once where they are is known.
+  void cue_points(int64_t data, uint64_t len, int64_t segment) {
+    if (len == 0 || len > kMaxCues || data + int64_t(len) > size_) return;
+    const uint8_t* p = nullptr;
+    if (!ci_.get(data, size_t(len), &p)) return;
+    int64_t const n = int64_t(len);
+    std::vector<std::pair<double, int64_t>> points;
+    for (int64_t at = 0; at < n;) {
+      Element point;
+      if (decode_element(p + at, size_t(n - at), &point) != Decode::ok || point.unknown_size) break;
+      int64_t const body = at + point.header_len;
+      int64_t const end = body + int64_t(point.size);
+      if (end > n) break;
+      if (point.id == kCuePoint) {
+        uint64_t time = 0;
+        int64_t cluster = -1;
+        bool has_time = false;
+        for (int64_t q = body; q < end;) {
+          Element c;
+          if (decode_element(p + q, size_t(end - q), &c) != Decode::ok || c.unknown_size) break;
+          int64_t const cbody = q + c.header_len;
+          int64_t const cend = cbody + int64_t(c.size);
+          if (cend > end) break;
+          if (c.id == kCueTime && c.size >= 1 && c.size <= 8) {
+            time = ebml_uint(p + cbody, c.size);
+            has_time = true;
+          } else if (c.id == kCueTrackPositions && cluster < 0) {
+            for (int64_t r = cbody; r < cend;) {
+              Element t;
+              if (decode_element(p + r, size_t(cend - r), &t) != Decode::ok || t.unknown_size) break;
+              int64_t const tbody = r + t.header_len;
+              if (tbody + int64_t(t.size) > cend) break;
+              if (t.id == kCueClusterPosition && t.size >= 1 && t.size <= 8)
+                cluster = segment + int64_t(ebml_uint(p + tbody, t.size));
+              r = tbody + int64_t(t.size);
+            }
+          }
+          q = cend;
+        }
+        if (has_time && cluster >= segment && cluster < size_)
+          points.emplace_back(double(time) * double(timecode_scale_) / 1e9, cluster);
+      }
+      at = end;
+    }
+    std::sort(points.begin(), points.end());
+    ci_.keyframes_ = std::move(points);
   }
 
   // Parses a SeekHead's entries; returns false if its bytes are missing.
@@ -307,7 +364,8 @@ class ContainerIndex::Parse {
     int64_t const seg_end =
         seg.unknown_size ? size_ : std::min<int64_t>(size_, segment + int64_t(seg.size));
 
-    int64_t cues_pos = -1, first_cluster = -1;
+    int64_t cues_pos = -1, first_cluster = -1, cues_body = -1;
+    uint64_t cues_len = 0;
     bool cues_found = false;
     std::set<int64_t> heads, heads_done;
     int clusters = 0;
@@ -323,6 +381,8 @@ class ContainerIndex::Parse {
       } else if (e.id == kCues && !e.unknown_size) {
         add_index(pos, data + int64_t(e.size));
         cues_found = true;
+        cues_body = data;
+        cues_len = e.size;
       } else if (e.id == kCluster) {
         if (first_cluster < 0) first_cluster = pos;
         // Past the first cluster the walk only looks for Cues the SeekHead did not point to,
@@ -344,8 +404,12 @@ class ContainerIndex::Parse {
     if (cues_pos >= 0 && !cues_found && element_at(cues_pos, seg_end, &e) == Decode::ok &&
         e.id == kCues && !e.unknown_size) {
       add_index(cues_pos, cues_pos + e.header_len + int64_t(e.size));
+      cues_found = true;
+      cues_body = cues_pos + e.header_len;
+      cues_len = e.size;
     }
     if (first_cluster >= 0) set_header_end(first_cluster);
+    if (cues_found && cues_body >= 0) cue_points(cues_body, cues_len, segment);
   }
 
   // AVI: RIFF chunks; the header ends where LIST movi's data starts; idx1 follows movi.
@@ -375,6 +439,7 @@ class ContainerIndex::Parse {
 
   ContainerIndex& ci_;
   int64_t const size_;
+  uint64_t timecode_scale_ = 1000000;  // Matroska: ns per timecode unit, from Segment Info
 };
 
 ContainerIndex::ContainerIndex(int64_t file_size) : size_(std::max<int64_t>(0, file_size)) {
@@ -403,8 +468,7 @@ void ContainerIndex::feed(int64_t offset, const uint8_t* data, size_t len) {
   if (done()) return;
   // Keep only what lies near a wanted range: the parse continues from there.
   bool changed = false;
-  for (ByteRange w : wanted_) {
-    ByteRange keep{w.begin, w.begin + std::max(w.size(), kKeepAhead)};
+  for (ByteRange keep : kept()) {
     ByteRange const r = keep.intersect({offset, offset + int64_t(len)});
     if (r.empty()) continue;
     int64_t begin = r.begin, end = r.end;
@@ -438,6 +502,7 @@ void ContainerIndex::run() {
   header_ = ByteRange{0, std::min(size_, kDefaultHeader)};
   format_ = ContainerFormat::unknown;
   duration_ = -1;
+  keyframes_.clear();
   if (size_ == 0) return;
   // The first request asks for the whole default header at once: format probing and most
   // header walks are satisfied by that one read.
@@ -456,6 +521,13 @@ void ContainerIndex::run() {
   if (format_ == ContainerFormat::unknown) wanted_ = first;
 }
 
+std::vector<ByteRange> ContainerIndex::kept() const {
+  std::vector<ByteRange> out;
+  for (ByteRange w : wanted_)
+    out.push_back(ByteRange{w.begin, w.begin + std::max(w.size(), kKeepAhead)}.intersect({0, size_}));
+  return out;
+}
+
 std::vector<ByteRange> ContainerIndex::urgent() const {
   std::vector<ByteRange> out;
   auto add = [&](ByteRange r) {
@@ -472,6 +544,13 @@ ByteRange ContainerIndex::guess() const {
   // purpose, though the parse may still want bytes (the box after the moov, to find mdat).
   if (done() || !index_.empty()) return {};
   return ByteRange{size_ - kTailGuess, size_}.intersect({0, size_});
+}
+
+int64_t ContainerIndex::keyframe_before(double seconds) const {
+  auto it = std::upper_bound(keyframes_.begin(), keyframes_.end(),
+                             std::make_pair(seconds, std::numeric_limits<int64_t>::max()));
+  if (it == keyframes_.begin()) return -1;
+  return std::prev(it)->second;
 }
 
 }  // namespace streaming

@@ -6,6 +6,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <map>
+#include <utility>
 #include <vector>
 
 #include "streaming/piece_map.h"
@@ -17,12 +18,12 @@ const char* to_string(ContainerFormat f);
 
 // Feed it bytes of the file at any offsets, in any order, as they become available; after each
 // feed, wanted() lists the (small) ranges it needs next, and is empty once done(). Only bytes
-// near what it wants are kept (a few hundred KiB at most).
+// near what it wants are kept (a few hundred KiB at most, and Cues up to 4 MiB).
 //
 // MP4/MOV: walks the top-level boxes (32-bit size, 64-bit largesize, size 0 = to the end) and
-// finds moov before or after mdat. Matroska/WebM: EBML header, Segment, SeekHead entries (also
-// a second SeekHead) for the Cues position, then the Cues element header; falls back to walking
-// top-level elements. AVI: RIFF chunks up to idx1. MPEG-TS/PS: no index; the tail is flagged
+// finds moov before or after mdat, and the mvhd's duration. Matroska/WebM: EBML header,
+// Segment, SeekHead entries (also a second SeekHead) for the Cues position, then the Cues
+// element, whose points it reads; falls back to walking top-level elements. AVI: RIFF chunks up to idx1. MPEG-TS/PS: no index; the tail is flagged
 // because demuxers read it for the duration.
 class ContainerIndex {
  public:
@@ -33,6 +34,10 @@ class ContainerIndex {
   bool done() const { return wanted_.empty(); }
   // Ranges the parser must see next; empty when done.
   const std::vector<ByteRange>& wanted() const { return wanted_; }
+  // What feed() keeps of the bytes it is given: each wanted range, and at least 256 KiB from
+  // its start (an element's header is wanted first, and its body most often follows it in the
+  // same blocks).
+  std::vector<ByteRange> kept() const;
 
   ContainerFormat format() const { return format_; }
   int64_t size() const { return size_; }  // of the file
@@ -43,6 +48,10 @@ class ContainerIndex {
   const std::vector<ByteRange>& index() const { return index_; }
   // The playing time in seconds the header states (Matroska's Segment Info, MP4's mvhd), or -1.
   double duration() const { return duration_; }
+  // Matroska: the position of the cluster holding the last keyframe the Cues list at or before
+  // `seconds` (where a seek there starts reading), or -1 while the Cues are not read (they are
+  // wanted once found) or list none that early.
+  int64_t keyframe_before(double seconds) const;
   // What the picker should treat as urgent: header, index, what the parser wants.
   std::vector<ByteRange> urgent() const;
   // While the parse is not done, a guess at the end of the file, where ffmpeg's MP4 (moov) and
@@ -63,6 +72,7 @@ class ContainerIndex {
   ByteRange header_;
   std::vector<ByteRange> index_;
   double duration_ = -1;
+  std::vector<std::pair<double, int64_t>> keyframes_;  // (seconds, cluster position), sorted
 };
 
 }  // namespace streaming

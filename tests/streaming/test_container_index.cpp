@@ -174,6 +174,16 @@ TEST_CASE("container index: Matroska and WebM Cues through the SeekHead") {
     CHECK(be32_at(f, ci.header().end) == 0x1F43B675);  // the first Cluster
     // The duration its Segment Info states (make_media.sh: 12 s).
     CHECK(ci.duration() == doctest::Approx(12.0).epsilon(0.01));
+    // Its Cues' keyframes (1 s apart): none before the first, then each second's cluster.
+    CHECK(ci.keyframe_before(0.0) == -1);
+    int64_t prev = -1;
+    for (double t : {0.5, 5.5, 11.9}) {
+      CAPTURE(t);
+      int64_t const k = ci.keyframe_before(t);
+      REQUIRE(k > prev);
+      CHECK(be32_at(f, k) == 0x1F43B675);  // a Cluster
+      prev = k;
+    }
   }
 }
 
@@ -322,6 +332,11 @@ TEST_CASE("container index: Matroska with unknown-size Segment, a second SeekHea
   sf.chunks[segment + second_head] = h2;
   std::vector<uint8_t> c;
   put_bytes(c, {0x1C, 0x53, 0xBB, 0x6B, 0x42, 0x00});  // Cues, size 0x200
+  // CuePoint { CueTime 4000 (2 s), CueTrackPositions { CueTrack 1, CueClusterPosition 0x1000 } }
+  put_bytes(c, {0xBB, 0x8D, 0xB3, 0x82, 0x0F, 0xA0, 0xB7, 0x87, 0xF7, 0x81, 0x01, 0xF1, 0x82, 0x10,
+                0x00});
+  // CuePoint { CueTime 10000 (5 s), CueTrackPositions { CueClusterPosition 0x3000 } }
+  put_bytes(c, {0xBB, 0x8A, 0xB3, 0x82, 0x27, 0x10, 0xB7, 0x84, 0xF1, 0x82, 0x30, 0x00});
   sf.chunks[segment + cues] = c;
   sf.size = segment + cues + 6 + 0x200;
 
@@ -333,6 +348,11 @@ TEST_CASE("container index: Matroska with unknown-size Segment, a second SeekHea
   CHECK(ci.index()[0] == ByteRange{segment + cues, sf.size});
   CHECK(ci.header() == ByteRange{0, cluster});
   CHECK(ci.duration() == doctest::Approx(10.0));
+  // The Cues' points, in the Info's timecode scale, relative to the Segment's data.
+  CHECK(ci.keyframe_before(1.9) == -1);
+  CHECK(ci.keyframe_before(2.0) == segment + 0x1000);
+  CHECK(ci.keyframe_before(4.9) == segment + 0x1000);
+  CHECK(ci.keyframe_before(7.0) == segment + 0x3000);
 }
 
 TEST_CASE("container index: unknown or tiny inputs finish without an index") {
