@@ -139,6 +139,11 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   if (peek && read_head < map_.file_size()) push_ranges({{read_head, read_head + 1}});
   push_ranges(in.urgent);
   size_t const urgent_count = seq.size();
+  for (ByteRange r : in.guessed) {
+    PieceSpan const span = map_.pieces_for(r);
+    for (PieceIndex p = span.begin; p < span.end; ++p) push(p, cfg_.urgent_step_ms * urgent_rank);
+  }
+  size_t const guessed_end = seq.size();
 
   // Ahead of the head, deadlines follow real playback time: when the reader will get there.
   auto lead_ms = [&](PieceIndex p) {
@@ -181,13 +186,22 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   int const t0 = cfg_.tier_pieces[0], t1 = t0 + cfg_.tier_pieces[1], t2 = t1 + cfg_.tier_pieces[2];
   for (size_t i = 0; i < seq.size(); ++i) {
     const Deadline& d = seq[i];
+    // A guessed piece: below the top tier, no deadline, no rank (PickerInput::guessed); each a
+    // tier below the one before it (down to the lowest), so they are asked for in their order.
+    bool const guessed = i >= urgent_count && i < guessed_end;
+    int const guess_tier = std::max(int(Priority::behind), int(Priority::soon) - int(i - urgent_count));
     // The first urgent pieces to request (the header's, the index's) are all needed before
     // the first frame, in no particular order: they share the top tier.
-    Priority const tier = i < urgent_count && rank < cfg_.urgent_top_pieces ? Priority::top
+    Priority const tier = guessed ? Priority(guess_tier)
+                          : i < urgent_count && rank < cfg_.urgent_top_pieces ? Priority::top
                           : rank < t0      ? Priority::top
                           : rank < t1      ? Priority::soon
                           : rank < t2      ? Priority::near
                                            : Priority::window;
+    if (guessed) {
+      set_prio(d.piece, tier);  // also below the tier its place in the file gave it
+      continue;
+    }
     if (!st.requested(d.piece)) {
       ++rank;
       // Newly urgent (not a header piece moving up as the one before it went out).
@@ -206,7 +220,8 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     if (tier == Priority::top && (out.retargeted || i < urgent_count || !st.requested(d.piece)))
       first.insert(d.piece);
     if (out.priorities[size_t(d.piece.value)] < uint8_t(tier)) set_prio(d.piece, tier);
-    if (i < urgent_count + size_t(cfg_.min_critical_pieces) || d.ms <= cfg_.deadline_horizon_ms)
+    size_t const nth = i < guessed_end ? i : i - (guessed_end - urgent_count);
+    if (nth < urgent_count + size_t(cfg_.min_critical_pieces) || d.ms <= cfg_.deadline_horizon_ms)
       deadlines.emplace(d.piece, d.ms);
   }
 
@@ -220,10 +235,13 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
       2, int(std::min<int64_t>(cfg_.settle_min_missing,
                                (cfg_.settle_min_missing_bytes + map_.piece_size() - 1) /
                                    map_.piece_size())));
-  auto focus = [&](PieceIndex soon_end, int min_missing, int min_total) {
+  // `from_head_present`: pieces from the head already there count among `min_missing` (opening
+  // to seek: the demuxer reads the header at the head, not past it; once the header's piece is
+  // in, the next one would only hold up the index and the start's pieces).
+  auto focus = [&](PieceIndex soon_end, int min_missing, int min_total, bool from_head_present) {
     std::set<PieceIndex> wanted;
     int missing = 0;
-    for (const auto* ranges : {&in.urgent, &in.likely}) {
+    for (const auto* ranges : {&in.urgent, &in.guessed, &in.likely}) {
       for (ByteRange r : *ranges) {
         PieceSpan const span = map_.pieces_for(r);
         for (PieceIndex p = span.begin; p < span.end; ++p) {
@@ -233,8 +251,12 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     }
     int from_head = 0;
     for (PieceIndex p = head_piece; p < file.end; ++p) {
-      if (st.have(p)) continue;
+      if (st.have(p) && !from_head_present) continue;
       if (p >= soon_end && from_head >= min_missing && missing >= min_total) break;
+      if (st.have(p)) {
+        ++from_head;
+        continue;
+      }
       if (wanted.insert(p).second) ++missing;
       ++from_head;
     }
@@ -255,10 +277,10 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     int64_t const ps = map_.piece_size();
     int const start_floor = int((cfg_.start_min_missing_bytes + ps - 1) / ps);
     focus(head_piece, cfg_.opening_head_pieces,
-          in.starting ? std::max(floor, start_floor) : floor);
+          in.starting ? std::max(floor, start_floor) : floor, in.opening);
   } else if (in.settling && fast && !at_end) {
     focus(map_.pieces_for({head, head + int64_t(cfg_.settle_seconds * rate)}).end,
-          cfg_.settle_min_missing, floor);
+          cfg_.settle_min_missing, floor, false);
   }
 
   std::set<PieceIndex> next;

@@ -145,6 +145,15 @@ struct PickerInput {
   // (before the header told), an index the demuxer only reads to seek (Matroska Cues). They
   // come after the first seconds of the window.
   std::vector<ByteRange> likely;
+  // Where a start position's bytes probably are, guessed from the duration before the index has
+  // told: wanted right after the urgent ranges, but a tier below them and without deadlines.
+  // libtorrent picks at random among pieces of one priority (and every deadline piece is of the
+  // top one), so a guessed piece asked for beside the header's could fill the peers' queues
+  // ahead of the index the demuxer needs to open the file; a tier below, each peer's queue
+  // carries the header's and the index's blocks first and the guess right behind them. The
+  // guess's pieces go in their order, each a tier below the one before (a seek lands on the
+  // keyframe at or before the start: the guess's first pieces are the likelier).
+  std::vector<ByteRange> guessed;
   // Ranges the reader only visits to parse them (the container index, a transport stream's
   // tail): a read head inside one is a peek, not a new playback position, so the window stays
   // where playback is instead of jumping there and back (each jump would cancel requests).

@@ -266,8 +266,8 @@ TEST_CASE("--start=70%: the pieces at 70 % of the file are wanted before the fil
   REQUIRE(!first.is_null());
   CHECK(std::abs(first["pos"].get<double>() - 0.7 * 12.0) <= 0.1);
   // The plans made before any piece is in (the very first can come before the player has made
-  // its stream and said where it starts): one of them wants, "piece@ms" among its deadlines, a
-  // piece whose bytes lie within 5 % of the file before 70 %.
+  // its stream and said where it starts): one of them wants, "piece@ms" among its deadlines or
+  // "guessed [begin,end)" after them, a piece whose bytes lie within 5 % of the file before 70 %.
   const int64_t piece = 16 * 1024;
   const int64_t lo = (sw.size * 65 / 100) / piece, hi = (sw.size * 70 / 100) / piece;
   bool wanted = false;
@@ -279,6 +279,11 @@ TEST_CASE("--start=70%: the pieces at 70 % of the file are wanted before the fil
     ++plans;
     std::istringstream words(l.substr(l.find("deadlines")));
     for (std::string w; words >> w;) {
+      if (w == "guessed" && words >> w && w.size() > 2 && w.front() == '[') {
+        const long long b = std::stoll(w.substr(1)), e = std::stoll(w.substr(w.find(',') + 1));
+        if (b <= hi && e > lo) wanted = true;
+        continue;
+      }
       const auto at = w.find('@');
       if (at == std::string::npos || at == 0) continue;
       const long long p = std::stoll(w.substr(0, at));

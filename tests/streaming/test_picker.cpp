@@ -169,6 +169,31 @@ TEST_CASE("picker: a reader opening the file to seek elsewhere gets its header a
   CHECK(plan.priorities[10] == 7);
 }
 
+TEST_CASE("picker: a guessed start comes after the header and the index, in its order") {
+  Picker picker(PieceMap(0, 2000, 2000, 100), config());
+  PieceBits st = PieceBits::from_string("....................");
+  PickerInput in;
+  in.urgent = {{0, 50}, {1950, 2000}};  // the header, and the index at the end
+  in.guessed = {{1200, 1450}};          // where the start probably is
+  in.opening = true;
+  PiecePlan plan = picker.plan(in, st);
+  // Header and index on top with deadlines; the guess's pieces one tier each below, first to
+  // last, without deadlines; nothing else.
+  CHECK(priority_string(plan) == "70000000000065400007");
+  CHECK(deadline_string(plan, 20) == "c..................c");
+  // A longer guess runs down to the lowest tier that is still wanted.
+  in.guessed = {{1000, 1800}};
+  plan = picker.plan(in, st);
+  CHECK(priority_string(plan) == "70000000006543211107");
+  // The header's piece is in and the demuxer has read it: not the next piece from the head.
+  st = PieceBits::from_string("h...................");
+  in.guessed = {{1200, 1450}};
+  in.read_head = 50;
+  plan = picker.plan(in, st);
+  CHECK(plan.priorities[1] == 0);
+  CHECK(deadline_string(plan, 20) == "...................c");
+}
+
 TEST_CASE("picker: until the first picture from the start, what that picture needs") {
   Picker picker(PieceMap(0, 2000, 2000, 100), config());
   PieceBits st = PieceBits::from_string("....................");
