@@ -236,8 +236,10 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
                                (cfg_.settle_min_missing_bytes + map_.piece_size() - 1) /
                                    map_.piece_size())));
   // `from_head_present`: pieces from the head already there count among `min_missing` (opening
-  // to seek: the demuxer reads the header at the head, not past it; once the header's piece is
-  // in, the next one would only hold up the index and the start's pieces).
+  // to seek with the head in an urgent range, the header: the demuxer reads the header there,
+  // not past it, and once the header's piece is in, the next one would only hold up the index
+  // and the start's pieces; a probe that reads on past the header, as in a transport stream,
+  // keeps a missing piece ahead of it).
   auto focus = [&](PieceIndex soon_end, int min_missing, int min_total, bool from_head_present) {
     std::set<PieceIndex> wanted;
     int missing = 0;
@@ -277,7 +279,11 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     int64_t const ps = map_.piece_size();
     int const start_floor = int((cfg_.start_min_missing_bytes + ps - 1) / ps);
     focus(head_piece, cfg_.opening_head_pieces,
-          in.starting ? std::max(floor, start_floor) : floor, in.opening);
+          in.starting ? std::max(floor, start_floor) : floor,
+          in.opening && std::any_of(in.urgent.begin(), in.urgent.end(), [&](ByteRange r) {
+            PieceSpan const span = map_.pieces_for(r);
+            return span.begin <= head_piece && head_piece < span.end;
+          }));
   } else if (in.settling && fast && !at_end) {
     focus(map_.pieces_for({head, head + int64_t(cfg_.settle_seconds * rate)}).end,
           cfg_.settle_min_missing, floor, false);

@@ -192,6 +192,12 @@ TEST_CASE("picker: a guessed start comes after the header and the index, in its 
   plan = picker.plan(in, st);
   CHECK(plan.priorities[1] == 0);
   CHECK(deadline_string(plan, 20) == "...................c");
+  // A probe that reads on past the header (a transport stream's) keeps a missing piece ahead.
+  st = PieceBits::from_string("hh..................");
+  in.read_head = 150;
+  plan = picker.plan(in, st);
+  CHECK(plan.priorities[2] != 0);
+  CHECK(plan.priorities[3] == 0);
 }
 
 TEST_CASE("picker: until the first picture from the start, what that picture needs") {
