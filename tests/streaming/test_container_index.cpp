@@ -84,6 +84,25 @@ void put_be64(std::vector<uint8_t>& v, uint64_t x) {
 }
 void put_tag(std::vector<uint8_t>& v, const char* t) { v.insert(v.end(), t, t + 4); }
 void put_bytes(std::vector<uint8_t>& v, std::initializer_list<uint8_t> b) { v.insert(v.end(), b); }
+// A movie header box: version 1 (64-bit times and duration; the 32 bytes of body the parse
+// reads) or version 0 (32-bit; its whole 100 bytes of body).
+void put_mvhd(std::vector<uint8_t>& v, int version, uint32_t timescale, uint64_t duration) {
+  put_be32(v, version == 1 ? 8 + 32 : 8 + 100);
+  put_tag(v, "mvhd");
+  put_bytes(v, {uint8_t(version), 0, 0, 0});
+  if (version == 1) {
+    put_be64(v, 0);  // creation
+    put_be64(v, 0);  // modification
+    put_be32(v, timescale);
+    put_be64(v, duration);
+  } else {
+    put_be32(v, 0);
+    put_be32(v, 0);
+    put_be32(v, timescale);
+    put_be32(v, uint32_t(duration));
+    v.resize(v.size() + 80, 0);
+  }
+}
 
 }  // namespace
 
@@ -252,13 +271,7 @@ TEST_CASE("container index: MP4 with a 64-bit mdat and moov past 4 GiB") {
   put_be32(moov, 16);
   put_tag(moov, "free");
   put_be64(moov, 0);
-  put_be32(moov, 8 + 32);
-  put_tag(moov, "mvhd");
-  put_bytes(moov, {1, 0, 0, 0});
-  put_be64(moov, 0);  // creation
-  put_be64(moov, 0);  // modification
-  put_be32(moov, 90000);  // timescale
-  put_be64(moov, 90000ull * 100000);  // duration: 100000 s, more than 32 bits of units
+  put_mvhd(moov, 1, 90000, 90000ull * 100000);  // 100000 s: more than 32 bits of units
   sf.chunks[moov_at] = moov;
   sf.size = moov_at + 1000;
 
@@ -277,14 +290,7 @@ TEST_CASE("container index: an MP4 movie header of unknown duration gives none")
   std::vector<uint8_t> f;
   put_be32(f, 8 + 8 + 100);
   put_tag(f, "moov");
-  put_be32(f, 8 + 100);
-  put_tag(f, "mvhd");
-  put_bytes(f, {0, 0, 0, 0});
-  put_be32(f, 0);  // creation
-  put_be32(f, 0);  // modification
-  put_be32(f, 1000);  // timescale
-  put_be32(f, 0xFFFFFFFFu);  // duration
-  f.resize(f.size() + 80, 0);
+  put_mvhd(f, 0, 1000, 0xFFFFFFFFu);
   put_be32(f, 8);
   put_tag(f, "mdat");
   f.resize(f.size() + 4096, 0);
