@@ -82,6 +82,20 @@ Decode decode_element(const uint8_t* p, size_t n, Element* e) {
   return Decode::ok;
 }
 
+// Calls fn(element, offset of its body) for each element of known size in p[begin, end), in
+// order; stops at the first that does not decode, has an unknown size or runs past `end`, or
+// when fn returns false.
+template <typename Fn>
+void each_element(const uint8_t* p, int64_t begin, int64_t end, Fn fn) {
+  for (int64_t at = begin; at < end;) {
+    Element e;
+    if (decode_element(p + at, size_t(end - at), &e) != Decode::ok || e.unknown_size) return;
+    int64_t const body = at + e.header_len;
+    if (body + int64_t(e.size) > end || !fn(e, body)) return;
+    at = body + int64_t(e.size);
+  }
+}
+
 }  // namespace
 
 const char* to_string(ContainerFormat f) {
@@ -242,11 +256,7 @@ class ContainerIndex::Parse {
     if (n <= 0 || !ci_.get(data, size_t(n), &p)) return;
     uint64_t scale = 1000000;
     double duration = -1;
-    for (int64_t at = 0; at < n;) {
-      Element c;
-      if (decode_element(p + at, size_t(n - at), &c) != Decode::ok || c.unknown_size) break;
-      int64_t const body = at + c.header_len;
-      if (body + int64_t(c.size) > n) break;
+    each_element(p, 0, n, [&](const Element& c, int64_t body) {
       if (c.id == kTimecodeScale && c.size >= 1 && c.size <= 8) {
         scale = ebml_uint(p + body, c.size);
       } else if (c.id == kDuration && (c.size == 4 || c.size == 8)) {
@@ -260,8 +270,8 @@ class ContainerIndex::Parse {
           std::memcpy(&duration, &bits, sizeof duration);
         }
       }
-      at = body + int64_t(c.size);
-    }
+      return true;
+    });
     double const seconds = duration * double(scale) / 1e9;
     if (std::isfinite(seconds) && seconds > 0) ci_.duration_ = seconds;
     if (scale > 0) timecode_scale_ = scale;
@@ -274,45 +284,29 @@ class ContainerIndex::Parse {
     if (len == 0 || len > kMaxCues || data + int64_t(len) > size_) return;
     const uint8_t* p = nullptr;
     if (!ci_.get(data, size_t(len), &p)) return;
-    int64_t const n = int64_t(len);
     std::vector<std::pair<double, int64_t>> points;
-    for (int64_t at = 0; at < n;) {
-      Element point;
-      if (decode_element(p + at, size_t(n - at), &point) != Decode::ok || point.unknown_size) break;
-      int64_t const body = at + point.header_len;
-      int64_t const end = body + int64_t(point.size);
-      if (end > n) break;
-      if (point.id == kCuePoint) {
-        uint64_t time = 0;
-        int64_t cluster = -1;
-        bool has_time = false;
-        for (int64_t q = body; q < end;) {
-          Element c;
-          if (decode_element(p + q, size_t(end - q), &c) != Decode::ok || c.unknown_size) break;
-          int64_t const cbody = q + c.header_len;
-          int64_t const cend = cbody + int64_t(c.size);
-          if (cend > end) break;
-          if (c.id == kCueTime && c.size >= 1 && c.size <= 8) {
-            time = ebml_uint(p + cbody, c.size);
-            has_time = true;
-          } else if (c.id == kCueTrackPositions && cluster < 0) {
-            for (int64_t r = cbody; r < cend;) {
-              Element t;
-              if (decode_element(p + r, size_t(cend - r), &t) != Decode::ok || t.unknown_size) break;
-              int64_t const tbody = r + t.header_len;
-              if (tbody + int64_t(t.size) > cend) break;
-              if (t.id == kCueClusterPosition && t.size >= 1 && t.size <= 8)
-                cluster = segment + int64_t(ebml_uint(p + tbody, t.size));
-              r = tbody + int64_t(t.size);
-            }
-          }
-          q = cend;
+    each_element(p, 0, int64_t(len), [&](const Element& point, int64_t body) {
+      if (point.id != kCuePoint) return true;
+      uint64_t time = 0;
+      int64_t cluster = -1;
+      bool has_time = false;
+      each_element(p, body, body + int64_t(point.size), [&](const Element& c, int64_t cbody) {
+        if (c.id == kCueTime && c.size >= 1 && c.size <= 8) {
+          time = ebml_uint(p + cbody, c.size);
+          has_time = true;
+        } else if (c.id == kCueTrackPositions && cluster < 0) {
+          each_element(p, cbody, cbody + int64_t(c.size), [&](const Element& t, int64_t tbody) {
+            if (t.id == kCueClusterPosition && t.size >= 1 && t.size <= 8)
+              cluster = segment + int64_t(ebml_uint(p + tbody, t.size));
+            return true;
+          });
         }
-        if (has_time && cluster >= segment && cluster < size_)
-          points.emplace_back(double(time) * double(timecode_scale_) / 1e9, cluster);
-      }
-      at = end;
-    }
+        return true;
+      });
+      if (has_time && cluster >= segment && cluster < size_)
+        points.emplace_back(double(time) * double(timecode_scale_) / 1e9, cluster);
+      return true;
+    });
     std::sort(points.begin(), points.end());
     ci_.keyframes_ = std::move(points);
   }
@@ -333,16 +327,13 @@ class ContainerIndex::Parse {
       if (seek.id == kSeek) {
         uint32_t target = 0;
         int64_t pos = -1;
-        for (int64_t q = body; q < body_end;) {
-          Element child;
-          if (decode_element(p + q, size_t(body_end - q), &child) != Decode::ok) break;
-          int64_t const cbody = q + child.header_len;
-          if (child.size > 8 || cbody + int64_t(child.size) > body_end) break;
+        each_element(p, body, body_end, [&](const Element& child, int64_t cbody) {
+          if (child.size > 8) return false;
           uint64_t const v = ebml_uint(p + cbody, child.size);
           if (child.id == kSeekId) target = uint32_t(v);
           if (child.id == kSeekPosition) pos = segment + int64_t(v);
-          q = cbody + int64_t(child.size);
-        }
+          return true;
+        });
         if (pos >= 0 && pos < size_) {
           if (target == kCues) *cues_pos = pos;
           if (target == kSeekHead) more_heads->insert(pos);
@@ -404,12 +395,11 @@ class ContainerIndex::Parse {
     if (cues_pos >= 0 && !cues_found && element_at(cues_pos, seg_end, &e) == Decode::ok &&
         e.id == kCues && !e.unknown_size) {
       add_index(cues_pos, cues_pos + e.header_len + int64_t(e.size));
-      cues_found = true;
       cues_body = cues_pos + e.header_len;
       cues_len = e.size;
     }
     if (first_cluster >= 0) set_header_end(first_cluster);
-    if (cues_found && cues_body >= 0) cue_points(cues_body, cues_len, segment);
+    if (cues_body >= 0) cue_points(cues_body, cues_len, segment);
   }
 
   // AVI: RIFF chunks; the header ends where LIST movi's data starts; idx1 follows movi.

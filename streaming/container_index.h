@@ -23,8 +23,9 @@ const char* to_string(ContainerFormat f);
 // MP4/MOV: walks the top-level boxes (32-bit size, 64-bit largesize, size 0 = to the end) and
 // finds moov before or after mdat, and the mvhd's duration. Matroska/WebM: EBML header,
 // Segment, SeekHead entries (also a second SeekHead) for the Cues position, then the Cues
-// element, whose points it reads; falls back to walking top-level elements. AVI: RIFF chunks up to idx1. MPEG-TS/PS: no index; the tail is flagged
-// because demuxers read it for the duration.
+// element, whose points it reads; falls back to walking top-level elements. AVI: RIFF chunks
+// up to idx1. MPEG-TS/PS: no index; the tail is flagged because demuxers read it for the
+// duration.
 class ContainerIndex {
  public:
   explicit ContainerIndex(int64_t file_size);
