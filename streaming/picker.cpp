@@ -139,11 +139,15 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   if (peek && read_head < map_.file_size()) push_ranges({{read_head, read_head + 1}});
   push_ranges(in.urgent);
   size_t const urgent_count = seq.size();
+  // The guessed pieces (PickerInput::guessed) that are missing and not urgent: no deadline and
+  // no rank, so kept out of the sequence (and before the window, which then leaves them out).
+  std::vector<PieceIndex> guessed;
   for (ByteRange r : in.guessed) {
     PieceSpan const span = map_.pieces_for(r);
-    for (PieceIndex p = span.begin; p < span.end; ++p) push(p, cfg_.urgent_step_ms * urgent_rank);
+    for (PieceIndex p = span.begin; p < span.end; ++p) {
+      if (!st.have(p) && in_seq.insert(p).second) guessed.push_back(p);
+    }
   }
-  size_t const guessed_end = seq.size();
 
   // Ahead of the head, deadlines follow real playback time: when the reader will get there.
   auto lead_ms = [&](PieceIndex p) {
@@ -186,22 +190,13 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
   int const t0 = cfg_.tier_pieces[0], t1 = t0 + cfg_.tier_pieces[1], t2 = t1 + cfg_.tier_pieces[2];
   for (size_t i = 0; i < seq.size(); ++i) {
     const Deadline& d = seq[i];
-    // A guessed piece: below the top tier, no deadline, no rank (PickerInput::guessed); each a
-    // tier below the one before it (down to the lowest), so they are asked for in their order.
-    bool const guessed = i >= urgent_count && i < guessed_end;
-    int const guess_tier = std::max(int(Priority::behind), int(Priority::soon) - int(i - urgent_count));
     // The first urgent pieces to request (the header's, the index's) are all needed before
     // the first frame, in no particular order: they share the top tier.
-    Priority const tier = guessed ? Priority(guess_tier)
-                          : i < urgent_count && rank < cfg_.urgent_top_pieces ? Priority::top
+    Priority const tier = i < urgent_count && rank < cfg_.urgent_top_pieces ? Priority::top
                           : rank < t0      ? Priority::top
                           : rank < t1      ? Priority::soon
                           : rank < t2      ? Priority::near
                                            : Priority::window;
-    if (guessed) {
-      set_prio(d.piece, tier);  // also below the tier its place in the file gave it
-      continue;
-    }
     if (!st.requested(d.piece)) {
       ++rank;
       // Newly urgent (not a header piece moving up as the one before it went out).
@@ -220,10 +215,14 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     if (tier == Priority::top && (out.retargeted || i < urgent_count || !st.requested(d.piece)))
       first.insert(d.piece);
     if (out.priorities[size_t(d.piece.value)] < uint8_t(tier)) set_prio(d.piece, tier);
-    size_t const nth = i < guessed_end ? i : i - (guessed_end - urgent_count);
-    if (nth < urgent_count + size_t(cfg_.min_critical_pieces) || d.ms <= cfg_.deadline_horizon_ms)
+    if (i < urgent_count + size_t(cfg_.min_critical_pieces) || d.ms <= cfg_.deadline_horizon_ms)
       deadlines.emplace(d.piece, d.ms);
   }
+  // The guessed pieces below the top tier, each a tier below the one before it (down to the
+  // lowest), so that they are asked for in their order; also below the tier their place in the
+  // file gave them.
+  for (size_t k = 0; k < guessed.size(); ++k)
+    set_prio(guessed[k], Priority(std::max(int(Priority::behind), int(Priority::soon) - int(k))));
 
   // Settling after a seek, opening the file (to seek elsewhere, or to play from where it
   // opened) until the first picture is out: only the urgent and likely pieces and the first
@@ -253,13 +252,10 @@ PiecePlan Picker::plan(const PickerInput& in, const PieceStates& st) {
     }
     int from_head = 0;
     for (PieceIndex p = head_piece; p < file.end; ++p) {
-      if (st.have(p) && !from_head_present) continue;
+      bool const have = st.have(p);
+      if (have && !from_head_present) continue;
       if (p >= soon_end && from_head >= min_missing && missing >= min_total) break;
-      if (st.have(p)) {
-        ++from_head;
-        continue;
-      }
-      if (wanted.insert(p).second) ++missing;
+      if (!have && wanted.insert(p).second) ++missing;
       ++from_head;
     }
     // Never fewer missing pieces than that floor are wanted, or libtorrent would tell
