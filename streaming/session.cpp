@@ -273,6 +273,14 @@ lt::settings_pack make_settings(const SessionConfig& cfg) {
   sp.set_int(lt::settings_pack::alert_mask, mask);
   sp.set_int(lt::settings_pack::alert_queue_size, 10000);
   sp.set_str(lt::settings_pack::listen_interfaces, listen_string(cfg));
+  // A chosen address is also where peer connections go out from, as in qBittorrent: with
+  // 127.0.0.1 nothing leaves loopback, and peers see the address they can connect back to.
+  std::string const& iface = cfg.listen_interface;
+  if (!iface.empty() && iface != "0.0.0.0" && iface != "::" && iface != "[::]") {
+    std::string bare = iface;
+    if (bare.front() == '[' && bare.back() == ']') bare = bare.substr(1, bare.size() - 2);
+    sp.set_str(lt::settings_pack::outgoing_interfaces, bare);
+  }
   // An explicit --listen port that is taken is an error, not a silent move elsewhere.
   sp.set_bool(lt::settings_pack::listen_system_port_fallback, false);
   if (cfg.listen_port != 0) sp.set_int(lt::settings_pack::max_retry_port_bind, 0);
