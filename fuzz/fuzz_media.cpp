@@ -57,6 +57,7 @@ void index(const uint8_t* data, size_t size) {
   }
   (void)ix.urgent();
   (void)ix.guess();
+  for (double t : {-1.0, 0.0, 0.5, 7.0, ix.duration(), 1e12}) (void)ix.keyframe_before(t);
 }
 
 }  // namespace

@@ -38,9 +38,10 @@ constexpr uint32_t kEbml = 0x1A45DFA3, kSegment = 0x18538067, kSeekHead = 0x114D
                    kCluster = 0x1F43B675, kInfo = 0x1549A966, kTimecodeScale = 0x2AD7B1,
                    kDuration = 0x4489, kCuePoint = 0xBB, kCueTime = 0xB3,
                    kCueTrackPositions = 0xB7, kCueClusterPosition = 0xF1;
-// Cues larger than this are not read for their keyframes (a few hours of 2 s keyframes, one
-// video track, take ~100 KiB).
-constexpr uint64_t kMaxCues = 4 << 20;
+// Indexes larger than this are not read for their keyframes: Matroska Cues (a few hours of 2 s
+// keyframes, one video track, take ~100 KiB) and an MP4 moov's sample tables (two hours of
+// 24 fps video and AAC take ~2 MiB).
+constexpr uint64_t kMaxKeyframeIndex = 4 << 20;
 
 // An EBML element header decoded from bytes [p, p + n).
 struct Element {
@@ -95,6 +96,224 @@ void each_element(const uint8_t* p, int64_t begin, int64_t end, Fn fn) {
     at = body + int64_t(e.size);
   }
 }
+
+// An MP4 track with more samples than this is not read for its keyframes (two hours of 60 fps
+// video have 432,000).
+constexpr uint64_t kMaxSamples = 1 << 22;
+
+// Calls fn(type, offset of its body, end of its body) for each MP4 box in p[begin, end), in
+// order (32-bit sizes, 64-bit largesizes, size 0 = to `end`); stops at the first that is
+// corrupt or runs past `end`.
+template <typename Fn>
+void each_box(const uint8_t* p, int64_t begin, int64_t end, Fn fn) {
+  for (int64_t at = begin; at + 8 <= end;) {
+    uint64_t size = be32(p + at);
+    int64_t body = at + 8;
+    if (size == 1) {
+      if (at + 16 > end) return;
+      size = be64(p + at + 8);
+      body = at + 16;
+    } else if (size == 0) {
+      size = uint64_t(end - at);
+    }
+    if (size < uint64_t(body - at) || size > uint64_t(end - at)) return;
+    fn(p + at + 4, body, at + int64_t(size));
+    at += int64_t(size);
+  }
+}
+
+// One track of an MP4's moov: where each sample is (stsc, stco/co64, stsz) and when it is
+// decoded (stts, shifted by the edit list's start), and which samples are keyframes (stss).
+class Mp4Track {
+ public:
+  // Parses the trak box's body p[begin, end); false if it lacks a table or they disagree.
+  bool parse(const uint8_t* p, int64_t begin, int64_t end) {
+    bool ok = true;
+    each_box(p, begin, end, [&](const uint8_t* type, int64_t b, int64_t e) {
+      if (is4(type, "mdia")) ok = ok && media(p, b, e);
+      if (is4(type, "edts")) {
+        each_box(p, b, e, [&](const uint8_t* t, int64_t eb, int64_t ee) {
+          if (is4(t, "elst")) edit_list(p + eb, ee - eb);
+        });
+      }
+    });
+    uint64_t samples = 0;
+    for (auto [count, delta] : stts_) samples += count;
+    if (!ok || timescale_ == 0 || samples == 0 || chunks_.empty() || stsc_.empty() ||
+        (sizes_.empty() && constant_size_ == 0) || (!sizes_.empty() && sizes_.size() != samples) ||
+        (constant_size_ != 0 && sample_count_ != samples))
+      return false;
+    // (A constant sample size lets a few bytes claim billions of samples.)
+    if (samples > kMaxSamples) return false;
+    sample_count_ = samples;
+    // Where each sample lies within its chunk, from the sizes before it.
+    if (!sizes_.empty()) {
+      size_before_.reserve(sizes_.size() + 1);
+      size_before_.push_back(0);
+      for (uint32_t n : sizes_) size_before_.push_back(size_before_.back() + n);
+    }
+    // Where each stts run and each stsc run starts (in samples), for binary searches.
+    uint64_t first = 0, dts = 0;
+    for (auto [count, delta] : stts_) {
+      stts_first_.push_back({first, dts});
+      first += count;
+      dts += uint64_t(count) * delta;
+    }
+    first = 0;
+    for (size_t i = 0; i < stsc_.size(); ++i) {
+      auto [chunk, per_chunk] = stsc_[i];
+      if (chunk == 0 || per_chunk == 0 || (i > 0 && chunk <= stsc_[i - 1].first)) return false;
+      stsc_first_.push_back(first);
+      uint64_t const next =
+          i + 1 < stsc_.size() ? stsc_[i + 1].first : uint64_t(chunks_.size()) + 1;
+      if (next < chunk) return false;
+      first += (next - chunk) * per_chunk;
+    }
+    return first >= sample_count_;
+  }
+
+  bool video() const { return video_; }
+  // The keyframes' sample numbers (from 0); every sample when the track has no stss.
+  std::vector<uint64_t> keyframes() const {
+    std::vector<uint64_t> out;
+    if (!has_stss_) {
+      for (uint64_t i = 0; i < sample_count_; ++i) out.push_back(i);
+      return out;
+    }
+    for (uint32_t s : sync_)
+      if (s >= 1 && s <= sample_count_) out.push_back(s - 1);
+    return out;
+  }
+  // When a sample is decoded, in seconds of the presentation.
+  double seconds(uint64_t sample) const {
+    return (double(dts_of(sample)) - double(media_time_)) / double(timescale_);
+  }
+  // The last sample decoded at or before `t` seconds (the first if none is).
+  uint64_t sample_at(double t) const {
+    double const dts = t * double(timescale_) + double(media_time_);
+    uint64_t lo = 0, hi = sample_count_ - 1;
+    while (lo < hi) {  // the last sample whose time is <= t
+      uint64_t const mid = lo + (hi - lo + 1) / 2;
+      if (double(dts_of(mid)) <= dts) lo = mid; else hi = mid - 1;
+    }
+    return lo;
+  }
+  // The file offset of a sample, or -1 where the tables point nowhere.
+  int64_t offset(uint64_t sample) const {
+    auto it = std::upper_bound(stsc_first_.begin(), stsc_first_.end(), sample);
+    size_t const run = size_t(it - stsc_first_.begin()) - 1;
+    uint64_t const in_run = sample - stsc_first_[run];
+    uint64_t const per_chunk = stsc_[run].second;
+    uint64_t const chunk = stsc_[run].first + in_run / per_chunk;  // from 1
+    if (chunk == 0 || chunk > chunks_.size()) return -1;
+    uint64_t const first_in_chunk = sample - in_run % per_chunk;
+    uint64_t const skip = constant_size_ != 0
+                              ? (sample - first_in_chunk) * constant_size_
+                              : size_before_[size_t(sample)] - size_before_[size_t(first_in_chunk)];
+    return int64_t(chunks_[size_t(chunk - 1)] + skip);
+  }
+
+ private:
+  uint64_t dts_of(uint64_t sample) const {
+    auto it = std::upper_bound(stts_first_.begin(), stts_first_.end(),
+                               std::make_pair(sample, std::numeric_limits<uint64_t>::max()));
+    size_t const run = size_t(std::prev(it) - stts_first_.begin());
+    return stts_first_[run].second + (sample - stts_first_[run].first) * stts_[run].second;
+  }
+
+  bool media(const uint8_t* p, int64_t begin, int64_t end) {
+    bool ok = true;
+    each_box(p, begin, end, [&](const uint8_t* type, int64_t b, int64_t e) {
+      const uint8_t* q = p + b;
+      int64_t const n = e - b;
+      if (is4(type, "mdhd") && n >= 24) timescale_ = be32(q + (q[0] == 1 ? 20 : 12));
+      if (is4(type, "hdlr") && n >= 12) video_ = is4(q + 8, "vide");
+      if (is4(type, "minf")) {
+        each_box(p, b, e, [&](const uint8_t* t, int64_t mb, int64_t me) {
+          if (is4(t, "stbl")) ok = ok && tables(p, mb, me);
+        });
+      }
+    });
+    return ok;
+  }
+
+  // A full box's entry count and its entries of `entry` bytes each, checked against its size.
+  static bool entries(const uint8_t* q, int64_t n, int64_t skip, int64_t entry, uint32_t* count) {
+    if (n < skip + 4) return false;
+    *count = be32(q + skip);
+    return int64_t(*count) <= (n - skip - 4) / entry;
+  }
+
+  bool tables(const uint8_t* p, int64_t begin, int64_t end) {
+    bool ok = true;
+    each_box(p, begin, end, [&](const uint8_t* type, int64_t b, int64_t e) {
+      const uint8_t* q = p + b;
+      int64_t const n = e - b;
+      uint32_t count = 0;
+      if (is4(type, "stts")) {
+        ok = ok && entries(q, n, 4, 8, &count);
+        for (uint32_t i = 0; ok && i < count; ++i)
+          stts_.push_back({be32(q + 8 + 8 * i), be32(q + 12 + 8 * i)});
+      } else if (is4(type, "stss")) {
+        ok = ok && entries(q, n, 4, 4, &count);
+        has_stss_ = true;
+        for (uint32_t i = 0; ok && i < count; ++i) sync_.push_back(be32(q + 8 + 4 * i));
+      } else if (is4(type, "stsc")) {
+        ok = ok && entries(q, n, 4, 12, &count);
+        for (uint32_t i = 0; ok && i < count; ++i)
+          stsc_.push_back({be32(q + 8 + 12 * i), be32(q + 12 + 12 * i)});
+      } else if (is4(type, "stsz")) {
+        ok = ok && n >= 12;
+        if (ok) {
+          constant_size_ = be32(q + 4);
+          sample_count_ = be32(q + 8);
+        }
+        if (ok && constant_size_ == 0) {
+          ok = entries(q, n, 8, 4, &count);
+          for (uint32_t i = 0; ok && i < count; ++i) sizes_.push_back(be32(q + 12 + 4 * i));
+        }
+      } else if (is4(type, "stco") || is4(type, "co64")) {
+        int64_t const width = is4(type, "co64") ? 8 : 4;
+        ok = ok && entries(q, n, 4, width, &count);
+        for (uint32_t i = 0; ok && i < count; ++i)
+          chunks_.push_back(width == 8 ? be64(q + 8 + 8 * i) : be32(q + 8 + 4 * i));
+      }
+    });
+    return ok;
+  }
+
+  // The first edit that is not empty says at which decode time the presentation starts (ffmpeg
+  // writes one to skip AAC priming and B-frame delay).
+  void edit_list(const uint8_t* q, int64_t n) {
+    if (n < 8) return;
+    bool const v1 = q[0] == 1;
+    int64_t const entry = v1 ? 20 : 12;
+    uint32_t const count = be32(q + 4);
+    for (uint32_t i = 0; i < count && 8 + entry * (int64_t(i) + 1) <= n; ++i) {
+      const uint8_t* e = q + 8 + entry * i;
+      int64_t const media_time = v1 ? int64_t(be64(e + 8)) : int32_t(be32(e + 4));
+      if (media_time >= 0) {
+        media_time_ = media_time;
+        return;
+      }
+    }
+  }
+
+  bool video_ = false;
+  uint32_t timescale_ = 0;
+  int64_t media_time_ = 0;
+  bool has_stss_ = false;
+  uint32_t constant_size_ = 0;
+  uint64_t sample_count_ = 0;
+  std::vector<std::pair<uint32_t, uint32_t>> stts_;  // (samples, duration each)
+  std::vector<std::pair<uint64_t, uint64_t>> stts_first_;  // (first sample, its dts) per run
+  std::vector<uint32_t> sync_;
+  std::vector<std::pair<uint32_t, uint32_t>> stsc_;  // (first chunk from 1, samples per chunk)
+  std::vector<uint64_t> stsc_first_;                 // first sample per stsc run
+  std::vector<uint32_t> sizes_;
+  std::vector<uint64_t> size_before_;  // the sum of sizes_ before each sample
+  std::vector<uint64_t> chunks_;
+};
 
 }  // namespace
 
@@ -207,6 +426,7 @@ class ContainerIndex::Parse {
         add_index(off, end);
         moov = true;
         movie_duration(off + hdr, end);
+        sample_tables(off + hdr, end);
       }
       if ((is_mdat || is_moof) && !media) {
         // The header is everything up to the first media data (mdat's own header included).
@@ -238,6 +458,38 @@ class ContainerIndex::Parse {
       if (box < 8) return;  // 64-bit or to-the-end sizes do not occur for the moov's children
       off += int64_t(box);
     }
+  }
+
+  // The moov's sample tables, for the keyframes a seek lands on. A branch of its own, like the
+  // movie header: it wants the whole moov, which the demuxer reads before it can seek anyway.
+  // Each keyframe of the (first) video track is listed at the first byte that a seek there
+  // reads: the keyframe's, or the sample of another track at its time where that lies before
+  // it (ffmpeg reads the samples of a second's time in the order they lie in the file).
+  void sample_tables(int64_t begin, int64_t end) {
+    if (end - begin > int64_t(kMaxKeyframeIndex)) return;
+    const uint8_t* p = nullptr;
+    if (end <= begin || !ci_.get(begin, size_t(end - begin), &p)) return;
+    std::vector<Mp4Track> tracks;
+    each_box(p, 0, end - begin, [&](const uint8_t* type, int64_t b, int64_t e) {
+      Mp4Track t;
+      if (is4(type, "trak") && t.parse(p, b, e)) tracks.push_back(std::move(t));
+    });
+    auto video = std::find_if(tracks.begin(), tracks.end(), [](const Mp4Track& t) { return t.video(); });
+    if (video == tracks.end()) return;
+    std::vector<std::pair<double, int64_t>> points;
+    for (uint64_t k : video->keyframes()) {
+      double const t = video->seconds(k);
+      int64_t at = video->offset(k);
+      if (at < 0) continue;
+      for (const Mp4Track& other : tracks) {
+        if (&other == &*video) continue;
+        int64_t const o = other.offset(other.sample_at(t));
+        if (o >= 0) at = std::min(at, o);
+      }
+      if (at < size_) points.emplace_back(t, at);
+    }
+    std::sort(points.begin(), points.end());
+    ci_.keyframes_ = std::move(points);
   }
 
   Decode element_at(int64_t off, int64_t limit, Element* e) {
@@ -281,7 +533,7 @@ class ContainerIndex::Parse {
   // (relative to the Segment's data). A branch of its own, after the walk: the Cues are usually
   // the last thing in the file, and their bytes are wanted only once where they are is known.
   void cue_points(int64_t data, uint64_t len, int64_t segment) {
-    if (len == 0 || len > kMaxCues || data + int64_t(len) > size_) return;
+    if (len == 0 || len > kMaxKeyframeIndex || data + int64_t(len) > size_) return;
     const uint8_t* p = nullptr;
     if (!ci_.get(data, size_t(len), &p)) return;
     std::vector<std::pair<double, int64_t>> points;

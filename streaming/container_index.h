@@ -21,9 +21,10 @@ const char* to_string(ContainerFormat f);
 // near what it wants are kept (a few hundred KiB at most, and Cues up to 4 MiB).
 //
 // MP4/MOV: walks the top-level boxes (32-bit size, 64-bit largesize, size 0 = to the end) and
-// finds moov before or after mdat, and the mvhd's duration. Matroska/WebM: EBML header,
-// Segment, SeekHead entries (also a second SeekHead) for the Cues position, then the Cues
-// element, whose points it reads; falls back to walking top-level elements. AVI: RIFF chunks
+// finds moov before or after mdat, the mvhd's duration, and the tracks' sample tables for the
+// keyframes. Matroska/WebM: EBML header, Segment, SeekHead entries (also a second SeekHead) for
+// the Cues position, then the Cues element, whose points it reads; falls back to walking
+// top-level elements. AVI: RIFF chunks
 // up to idx1. MPEG-TS/PS: no index; the tail is flagged because demuxers read it for the
 // duration.
 class ContainerIndex {
@@ -49,9 +50,10 @@ class ContainerIndex {
   const std::vector<ByteRange>& index() const { return index_; }
   // The playing time in seconds the header states (Matroska's Segment Info, MP4's mvhd), or -1.
   double duration() const { return duration_; }
-  // Matroska: the position of the cluster holding the last keyframe the Cues list at or before
-  // `seconds` (where a seek there starts reading), or -1 while the Cues are not read (they are
-  // wanted once found) or list none that early.
+  // Where a seek to `seconds` starts reading, from the last keyframe at or before it: in
+  // Matroska the position of the cluster that holds it (from the Cues), in MP4 the first byte
+  // of its sample or of another track's sample at its time (from the moov's sample tables).
+  // -1 while that index is not read (it is wanted once found) or lists none that early.
   int64_t keyframe_before(double seconds) const;
   // What the picker should treat as urgent: header, index, what the parser wants.
   std::vector<ByteRange> urgent() const;

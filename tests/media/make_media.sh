@@ -16,6 +16,12 @@ h264=(-c:v libx264 -preset veryfast -g 25 -pix_fmt yuv420p -c:a aac -b:a 96k)
 [ -f clip.webm ] || ff "${src[@]}" -t $dur -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -g 25 \
   -b:v 400k -c:a libopus -b:a 64k clip.webm
 [ -f clip.ts ] || ff "${src[@]}" -t $dur "${h264[@]}" -f mpegts clip.ts
+# FFmpeg's own reading of where the MP4s' video keyframes are (decode time, byte position), for
+# the container index's sample-table parse to be checked against.
+for f in moov_end faststart; do
+  [ -f $f.keyframes ] || ffprobe -v error -select_streams v -show_entries packet=dts_time,pos,flags \
+    -of csv=p=0 $f.mp4 | awk -F, '$3 ~ /K/ { print $1, $2 }' > $f.keyframes
+done
 # Bad inputs.
 [ -f not_media.mkv ] || head -c 200000 /dev/urandom > not_media.mkv
 [ -f truncated.mp4 ] || head -c $(( $(stat -c %s moov_end.mp4) / 2 )) moov_end.mp4 > truncated.mp4

@@ -104,6 +104,26 @@ void put_mvhd(std::vector<uint8_t>& v, int version, uint32_t timescale, uint64_t
   }
 }
 
+// An MP4 box around `body`.
+std::vector<uint8_t> box(const char* tag, const std::vector<uint8_t>& body) {
+  std::vector<uint8_t> v;
+  put_be32(v, uint32_t(8 + body.size()));
+  put_tag(v, tag);
+  v.insert(v.end(), body.begin(), body.end());
+  return v;
+}
+std::vector<uint8_t> cat(std::initializer_list<std::vector<uint8_t>> parts) {
+  std::vector<uint8_t> v;
+  for (const auto& p : parts) v.insert(v.end(), p.begin(), p.end());
+  return v;
+}
+// A full box's body: version and flags, then 32-bit words.
+std::vector<uint8_t> full(uint8_t version, std::initializer_list<uint32_t> words) {
+  std::vector<uint8_t> v = {version, 0, 0, 0};
+  for (uint32_t w : words) put_be32(v, w);
+  return v;
+}
+
 }  // namespace
 
 TEST_CASE("container index: MP4 with moov at the end (ffmpeg's default)") {
@@ -174,6 +194,95 @@ TEST_CASE("container index: MP4 with +faststart") {
   // moov comes before the media data: the header covers it.
   CHECK(ci.index()[0].end <= ci.header().end);
   CHECK(tag_at(f, ci.header().end - 4) == "mdat");
+}
+
+TEST_CASE("container index: MP4 keyframes from the sample tables, as FFmpeg reads them") {
+  for (const char* name : {"moov_end", "faststart"}) {
+    CAPTURE(name);
+    std::vector<uint8_t> const f = slurp(media(std::string(name) + ".mp4"));
+    ContainerIndex ci(int64_t(f.size()));
+    drive(ci, f);
+    REQUIRE(ci.done());
+    // ffprobe's video keyframes (make_media.sh): decode time and byte position, 1 s apart.
+    std::ifstream in(media(std::string(name) + ".keyframes"));
+    std::vector<std::pair<double, int64_t>> keys;
+    double t = 0;
+    int64_t pos = 0;
+    while (in >> t >> pos) keys.emplace_back(t, pos);
+    REQUIRE(keys.size() >= 10);
+    CHECK(ci.keyframe_before(keys[0].first - 0.01) == -1);
+    int64_t prev = -1;
+    for (auto [time, at] : keys) {
+      CAPTURE(time);
+      // A seek just after the keyframe reads from it, or from the audio beside it: no later,
+      // and not much earlier (the clip interleaves a few KiB of audio per video frame).
+      int64_t const k = ci.keyframe_before(time + 0.01);
+      CHECK(k <= at);
+      CHECK(k > at - (32 << 10));
+      CHECK(k > prev);
+      // Just before it, the keyframe before.
+      if (prev >= 0) CHECK(ci.keyframe_before(time - 0.01) == prev);
+      prev = k;
+    }
+  }
+}
+
+TEST_CASE("container index: MP4 sample tables with 64-bit chunk offsets, one sample size, no stss") {
+  // One video track past 4 GiB: 10 samples of 1000 bytes, 1 s each (timescale 100), 5 to a
+  // chunk; no stss, so each is a keyframe; a version-1 edit list starts the show at 0.5 s.
+  int64_t const base = 5ll << 30;
+  std::vector<uint8_t> co64 = full(0, {2});
+  put_be64(co64, uint64_t(base));
+  put_be64(co64, uint64_t(base + 100000));
+  std::vector<uint8_t> elst = full(1, {1});
+  put_be64(elst, 1000);  // segment duration
+  put_be64(elst, 50);    // media time
+  put_be32(elst, 0x10000);
+  std::vector<uint8_t> hdlr = full(0, {0});
+  put_tag(hdlr, "vide");
+  hdlr.resize(hdlr.size() + 13, 0);
+  std::vector<uint8_t> const stbl =
+      cat({box("stts", full(0, {1, 10, 100})), box("stsc", full(0, {1, 1, 5, 1})),
+           box("stsz", full(0, {1000, 10})), box("co64", co64)});
+  std::vector<uint8_t> const trak =
+      box("trak", cat({box("edts", box("elst", elst)),
+                       box("mdia", cat({box("mdhd", full(0, {0, 0, 100, 1000, 0})),
+                                        box("hdlr", hdlr),
+                                        box("minf", box("stbl", stbl))}))}));
+  std::vector<uint8_t> mvhd;
+  put_mvhd(mvhd, 0, 1000, 10000);
+  std::vector<uint8_t> file = cat({box("ftyp", {'i', 's', 'o', 'm', 0, 0, 2, 0}),
+                                   box("moov", cat({mvhd, trak}))});
+  put_be32(file, 1);  // a 64-bit mdat to past the chunks
+  put_tag(file, "mdat");
+  put_be64(file, uint64_t(base + 200000 - (int64_t(file.size()) - 8)));
+  SparseFile sf;
+  sf.chunks[0] = file;
+  sf.size = base + 200000;
+  ContainerIndex ci(sf.size);
+  sf.feed_wanted(ci);
+  REQUIRE(ci.done());
+  CHECK(ci.duration() == doctest::Approx(10.0));
+  // Sample i shows at i - 0.5 s, at base + 1000 i in its chunk of 5.
+  CHECK(ci.keyframe_before(-0.6) == -1);
+  CHECK(ci.keyframe_before(-0.5) == base);
+  CHECK(ci.keyframe_before(2.6) == base + 3000);
+  CHECK(ci.keyframe_before(4.6) == base + 100000);
+  CHECK(ci.keyframe_before(7.5) == base + 100000 + 3000);
+  CHECK(ci.keyframe_before(1e9) == base + 100000 + 4000);
+
+  // Tables that disagree (a chunk offset fewer than the samples need): no keyframes, no crash.
+  std::vector<uint8_t> bad = file;
+  auto const at = std::search(bad.begin(), bad.end(), std::begin("co64"), std::end("co64") - 1);
+  REQUIRE(at != bad.end());
+  *(at + 4 + 4 + 3) = 1;  // entry count 2 -> 1
+  SparseFile sb;
+  sb.chunks[0] = bad;
+  sb.size = sf.size;
+  ContainerIndex ci2(sb.size);
+  sb.feed_wanted(ci2);
+  REQUIRE(ci2.done());
+  CHECK(ci2.keyframe_before(7.5) == -1);
 }
 
 TEST_CASE("container index: Matroska and WebM Cues through the SeekHead") {
