@@ -140,7 +140,8 @@ Torrent options:
   --save-path=DIR         download folder
   --peer=HOST:PORT        add a peer directly (repeatable)
   --listen=PORT           listen port   --no-dht --no-lsd --no-upnp --no-natpmp
-  --interface=ADDR        listen address (default 0.0.0.0; 127.0.0.1 keeps to loopback)
+  --interface=ADDR        listen and outgoing address (default 0.0.0.0: any;
+                          127.0.0.1 keeps to loopback)
   --max-download=RATE     --max-upload=RATE (bytes/s, k/M suffixes)
   --seed / --no-seed      keep seeding after playback ends (default: seed)
   --seed-ratio=R          stop seeding once R times the torrent's size was uploaded (play, seed)

@@ -393,10 +393,11 @@ PickerInput picker_input(const ContainerIndex& index, bool matroska_name,
   // bytes are then guessed the same way and fetched beside the rest of the header's pieces.
   // A start in percent needs no duration: its bytes are guessed from the first plan on, for
   // every container.
-  // Once the Matroska Cues are read (from the first blocks of their piece, like the header) the
-  // guess gives way to the keyframe a seek to the start lands on: from its cluster, half a
-  // second of the file's byte rate (a keyframe at 8 Mbit/s is ~250 KB), instead of a second and
-  // a quarter around the start that may miss it. The reads after the seek fetch the rest.
+  // Once the Matroska Cues or the MP4 moov's sample tables are read (from the first blocks of
+  // their pieces, like the header) the guess gives way to the keyframe a seek to the start
+  // lands on: from its cluster or its sample, half a second of the file's byte rate (a keyframe
+  // at 8 Mbit/s is ~250 KB), instead of a second and a quarter around the start that may miss
+  // it. The reads after the seek fetch the rest.
   double const fraction = stream ? stream->start_fraction() : -1;
   if (stream && in.opening && (fraction > 0 || index.duration() > 0) && prefetch.empty()) {
     double const duration = index.duration();
