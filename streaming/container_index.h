@@ -24,9 +24,8 @@ const char* to_string(ContainerFormat f);
 // finds moov before or after mdat, the mvhd's duration, and the tracks' sample tables for the
 // keyframes. Matroska/WebM: EBML header, Segment, SeekHead entries (also a second SeekHead) for
 // the Cues position, then the Cues element, whose points it reads; falls back to walking
-// top-level elements. AVI: RIFF chunks
-// up to idx1. MPEG-TS/PS: no index; the tail is flagged because demuxers read it for the
-// duration.
+// top-level elements. AVI: RIFF chunks up to idx1. MPEG-TS/PS: no index; the tail is flagged
+// because demuxers read it for the duration.
 class ContainerIndex {
  public:
   explicit ContainerIndex(int64_t file_size);
