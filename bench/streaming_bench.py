@@ -511,7 +511,9 @@ def settle():
     """Pause before each measured client: a rate-limited libtorrent seeder that has just served a
     client at full rate hands the next one its first blocks only after its limiter has caught
     up (measured: a cold start right after another client's run took 1.6 s, the same one 3 s
-    later 0.8 s). Every client starts with seeders in the same rested state."""
+    later 0.8 s). Every client starts after the same pause. (It does not rest the seeders fully:
+    after a heavy run, 10 s gave faster cold starts than 3 s; see the README's *Why the cold
+    starts spread*.)"""
     time.sleep(SETTLE_S)
 
 
