@@ -55,6 +55,7 @@ using namespace std::chrono_literals;
 
 constexpr auto kTick = 250ms;            // the pump re-plans at least this often
 constexpr auto kStatusEvery = 200ms;     // libtorrent status refresh
+constexpr int kDownloadReconnectSeconds = 2;  // min_reconnect_time while downloading
 constexpr auto kDeadlineRefresh = 1s;    // re-issue unchanged deadlines (they are relative)
 constexpr auto kStagedDeadlines = 50ms;  // after a far seek or a preempt, the other deadlines
 constexpr auto kResumeEvery = 30s;       // periodic resume data
@@ -316,7 +317,8 @@ lt::settings_pack make_settings(const SessionConfig& cfg) {
   sp.set_int(lt::settings_pack::tick_interval, 100);
   // A peer that dropped may be back in seconds (a restarted seeder, a flaky link); libtorrent
   // waits a minute per earlier failure before trying it again, which stalls a stream that long.
-  sp.set_int(lt::settings_pack::min_reconnect_time, 2);
+  // Only while downloading: see SessionImpl::follow_finished().
+  sp.set_int(lt::settings_pack::min_reconnect_time, kDownloadReconnectSeconds);
   // Connect out over TCP only (peers may still come in over uTP). Through a rate-limited seeder
   // libtorrent's uTP now and then stops delivering on one connection for many seconds while
   // the others run; the blocks it holds belong to the pieces at the read head, and the stream
@@ -532,6 +534,7 @@ class SessionImpl final : public Session {
   void pump();
   void handle_alert(lt::alert* a);
   void refresh_status(bool force);
+  void follow_finished(bool finished);
   void plan_and_fill();
   void apply(const lt::torrent_handle& h, const PiecePlan& plan, const PickerInput& in);
   void fill(const lt::torrent_handle& h, int64_t head);
@@ -603,6 +606,7 @@ class SessionImpl final : public Session {
   bool saved_clean_ = false;    // the last file written was marked clean
   std::set<std::string> warned_;  // tracker warnings already told
   bool dht_announced_ = false;    // the torrent's first DHT announce was asked for
+  bool finished_settings_ = false;  // libtorrent's own reconnect wait is in force (seeding)
 };
 
 template <typename... Args>
@@ -1203,6 +1207,23 @@ void SessionImpl::refresh_status(bool force) {
   stats_.finished = ti && !checking && (status_.is_finished || status_.is_seeding);
   pieces_view_ = bits_;
   changed_.notify_all();
+  follow_finished(stats_.finished);
+}
+
+// A finished torrent goes back to libtorrent's own reconnect wait (a minute). A seed that
+// connects to another seed hangs up on the other's upload-only extended handshake, before the
+// other's have-all could mark it as a seed in the peer list; so it stays a connect candidate,
+// and with the 2 s wait a streaming download wants, seeds of one swarm (each of itself, too,
+// when the tracker lists it) reconnected every 2 s, each time with an encrypted handshake
+// through their upload limiter, whose ticks then delayed a real downloader's first messages.
+void SessionImpl::follow_finished(bool finished) {
+  if (finished == finished_settings_) return;
+  finished_settings_ = finished;
+  lt::settings_pack sp;
+  sp.set_int(lt::settings_pack::min_reconnect_time,
+             finished ? lt::default_settings().get_int(lt::settings_pack::min_reconnect_time)
+                      : kDownloadReconnectSeconds);
+  ses_->apply_settings(std::move(sp));
 }
 
 void SessionImpl::plan_and_fill() {

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <thread>
@@ -231,6 +232,29 @@ TEST_CASE("swarm: a second leecher gets its pieces from the first one (seeding)"
   REQUIRE(swarm::read_range(*stream, 0, stream->size(), &got));
   CHECK(got == sw.content);
   CHECK(swarm::wait_for([&] { return l1->stats().uploaded >= int64_t(sw.content.size()); }, 10s));
+}
+
+TEST_CASE("swarm: a seed given another seed does not keep reconnecting to it") {
+  // Two seeds hang up on each other at the handshake (neither has anything to give). While
+  // downloading, Cine retries a dropped peer after 2 s; a seed must not, or every seed of a
+  // swarm handshakes with every other one (and with itself) every 2 s through its upload
+  // limiter, which delays the first messages to a real downloader.
+  Swarm sw("seed-to-seed", 1 << 20, 64 << 10, 1, 0);
+  swarm::TempDir d("seed-to-seed-b");
+  fs::create_hard_link(sw.dir / ("src/" + sw.file_name), d / sw.file_name);
+  std::atomic<int> connects{0};
+  auto cfg = swarm::loopback_config(d.path(), 0, sw.seeder_peers());
+  cfg.log = [&connects](const std::string& line) {
+    if (line.find("libtorrent peer_connect:") != std::string::npos) ++connects;
+  };
+  auto b = swarm::start_session(cfg, sw.torrent);
+  std::string error;
+  REQUIRE_MESSAGE(b->wait_checked({}, &error), error);
+  REQUIRE(b->finished());
+  REQUIRE(swarm::wait_for([&] { return connects.load() >= 1; }, 10s));
+  std::this_thread::sleep_for(9s);  // at a 2 s wait: 4 more attempts
+  CHECK(connects.load() <= 2);
+  b.reset();  // before `connects` goes out of scope
 }
 
 TEST_CASE("session: file choice in a multi-file torrent") {
