@@ -315,6 +315,13 @@ lt::settings_pack make_settings(const SessionConfig& cfg) {
   // connection (handshake, unchoke, first block) waits for it: 100 ms instead of 500 ms makes
   // the first bytes of a limited peer arrive in a fraction of a second.
   sp.set_int(lt::settings_pack::tick_interval, 100);
+  // A new connection to a rate-limited seed: libtorrent reads one block at a time into the
+  // send buffer until the peer has a second of upload behind it (10 KiB low watermark), and
+  // each goes out at the limiter's next 100 ms tick unless a second of quota is banked, so a
+  // streaming peer gets 160 KB/s from us for its first second. 128 KiB lets the blocks of its
+  // first requests (libtorrent asks 4-8 at first) go out together; at full rate the watermark
+  // is half a second's upload as before.
+  sp.set_int(lt::settings_pack::send_buffer_low_watermark, 128 * 1024);
   // A peer that dropped may be back in seconds (a restarted seeder, a flaky link); libtorrent
   // waits a minute per earlier failure before trying it again, which stalls a stream that long.
   // Only while downloading: see SessionImpl::follow_finished().
