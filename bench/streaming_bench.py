@@ -430,11 +430,10 @@ class Swarm:
         for s, port in zip(self.seeders, SEEDER_PORTS):
             if not wait_port(port, 60, SWARM_HOST):
                 sys.exit(f"seeder on {port} did not start: see {s.log.name}")
-        # Let the seeders' first announces reach the tracker, and let them settle: measured here,
-        # a `cine seed` started less than ~3 s before a client connects sends each protocol
-        # message of that connection only at its next 100 ms rate-limiter tick (the first block
-        # came ~0.4 s after the handshake), one started 4 s or more before answers at once. The
-        # client that happened to go first (Cine, in --quick) paid about half a second more.
+        # Let the seeders' first announces reach the tracker. (Until cf2f94c a `cine seed` also
+        # reconnected to the other seeders every 2 s; those handshakes waited in its upload
+        # limiter and kept it topped up (see settle()), so a seeder started 4 s or more before a
+        # client answered at once and one started less than ~3 s before it answered late.)
         time.sleep(5.0)
         self.key = key
 
@@ -508,12 +507,16 @@ STARTUP_KEYS = ("ttff", "seek", "cold70", "seek_kf", "cold70_kf", "ff_wire", "ff
 
 
 def settle():
-    """Pause before each measured client: a rate-limited libtorrent seeder that has just served a
-    client at full rate hands the next one its first blocks only after its limiter has caught
-    up (measured: a cold start right after another client's run took 1.6 s, the same one 3 s
-    later 0.8 s). Every client starts after the same pause. (It does not rest the seeders fully:
-    after a heavy run, 10 s gave faster cold starts than 3 s; see the README's *Why the cold
-    starts spread*.)"""
+    """Pause before each measured client, the same for every client, so that the previous
+    client's connections are gone. What it does not do is rest the seeders: libtorrent 2.0.8's
+    upload limiter lets a message past its 100 ms ticks only while it holds more than a second
+    of quota beyond it, and it banks quota only while something waits in it
+    (`bandwidth_channel::need_queueing`, `bandwidth_manager::update_quotas`). A seeder that has
+    just served at its full rate, or has been idle since it started, holds less, so a new
+    connection gets each protocol message and each batch of blocks at a tick, until
+    the limiter has banked a second (about 1 s later). Until cf2f94c the seeders' reconnects to
+    each other every 2 s waited in the limiter too and topped it up during the pause, more in a
+    long pause than in a short one; see the README's *What limits the misses*."""
     time.sleep(SETTLE_S)
 
 
