@@ -320,8 +320,12 @@ lt::settings_pack make_settings(const SessionConfig& cfg) {
   // each goes out at the limiter's next 100 ms tick unless a second of quota is banked, so a
   // streaming peer gets 160 KB/s from us for its first second. 128 KiB lets the blocks of its
   // first requests (libtorrent asks 4-8 at first) go out together; at full rate the watermark
-  // is half a second's upload as before.
-  sp.set_int(lt::settings_pack::send_buffer_low_watermark, 128 * 1024);
+  // is half a second's upload as before. Under a limit, at most one tick's worth of it: the
+  // send buffer is what the connection asks the limiter for at once, and a request larger
+  // than a tick's quota holds the connection, its protocol messages too, for several ticks.
+  int low_watermark = 128 * 1024;
+  if (cfg.max_upload > 0) low_watermark = std::clamp(cfg.max_upload / 10, 10 * 1024, low_watermark);
+  sp.set_int(lt::settings_pack::send_buffer_low_watermark, low_watermark);
   // A peer that dropped may be back in seconds (a restarted seeder, a flaky link); libtorrent
   // waits a minute per earlier failure before trying it again, which stalls a stream that long.
   // Only while downloading: see SessionImpl::follow_finished().
