@@ -56,6 +56,7 @@ using namespace std::chrono_literals;
 constexpr auto kTick = 250ms;            // the pump re-plans at least this often
 constexpr auto kStatusEvery = 200ms;     // libtorrent status refresh
 constexpr int kDownloadReconnectSeconds = 2;  // min_reconnect_time while downloading
+constexpr int kLimiterTickMs = 100;  // libtorrent's tick_interval: rate limits hand out quota
 constexpr auto kDeadlineRefresh = 1s;    // re-issue unchanged deadlines (they are relative)
 constexpr auto kStagedDeadlines = 50ms;  // after a far seek or a preempt, the other deadlines
 constexpr auto kResumeEvery = 30s;       // periodic resume data
@@ -314,7 +315,7 @@ lt::settings_pack make_settings(const SessionConfig& cfg) {
   // Rate limits hand out bandwidth once per tick, and every protocol message of a new
   // connection (handshake, unchoke, first block) waits for it: 100 ms instead of 500 ms makes
   // the first bytes of a limited peer arrive in a fraction of a second.
-  sp.set_int(lt::settings_pack::tick_interval, 100);
+  sp.set_int(lt::settings_pack::tick_interval, kLimiterTickMs);
   // A new connection to a rate-limited seed: libtorrent reads one block at a time into the
   // send buffer until the peer has a second of upload behind it (10 KiB low watermark), and
   // each goes out at the limiter's next 100 ms tick unless a second of quota is banked, so a
@@ -324,7 +325,10 @@ lt::settings_pack make_settings(const SessionConfig& cfg) {
   // send buffer is what the connection asks the limiter for at once, and a request larger
   // than a tick's quota holds the connection, its protocol messages too, for several ticks.
   int low_watermark = 128 * 1024;
-  if (cfg.max_upload > 0) low_watermark = std::clamp(cfg.max_upload / 10, 10 * 1024, low_watermark);
+  if (cfg.max_upload > 0) {
+    int const per_tick = cfg.max_upload / (1000 / kLimiterTickMs);
+    low_watermark = std::clamp(per_tick, 10 * 1024, low_watermark);
+  }
   sp.set_int(lt::settings_pack::send_buffer_low_watermark, low_watermark);
   // A peer that dropped may be back in seconds (a restarted seeder, a flaky link); libtorrent
   // waits a minute per earlier failure before trying it again, which stalls a stream that long.
