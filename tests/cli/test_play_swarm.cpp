@@ -46,6 +46,7 @@ std::unique_ptr<Seeder> start_seeder(const std::string& torrent, const std::stri
   // A log left by an earlier seeder of the same name would give its (dead) address.
   std::remove(log.c_str());
   std::remove((log + ".err").c_str());
+  std::fflush(nullptr);  // the child's freopen would write what is buffered here a second time
   s->pid = fork();
   if (s->pid == 0) {
     FILE* f = std::freopen(log.c_str(), "w", stdout);

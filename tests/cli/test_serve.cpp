@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <regex>
 #include <string>
@@ -34,6 +35,7 @@ struct Child {
 Child spawn(const std::vector<std::string>& argv, const std::string& out) {
   Child c;
   c.out_path = out;
+  std::fflush(nullptr);  // the child's freopen would write what is buffered here a second time
   c.pid = fork();
   if (c.pid == 0) {
     FILE* f = std::freopen(out.c_str(), "w", stdout);
