@@ -125,7 +125,11 @@ ProcessResult play(const Swarm& sw, const std::string& tag, std::vector<std::str
   for (auto& s : sw.seeders) args.push_back("--peer=" + s->addr);
   args.insert(args.end(), kLoopback.begin(), kLoopback.end());
   args.insert(args.end(), extra.begin(), extra.end());
-  return run_process(args, 120, {"XDG_DATA_HOME=" + kDir + "/data", "XDG_CONFIG_HOME=" + kDir + "/conf"});
+  ProcessResult r =
+      run_process(args, 120, {"XDG_DATA_HOME=" + kDir + "/data", "XDG_CONFIG_HOME=" + kDir + "/conf"});
+  // The whole stderr (with -v the session's trace) next to the stats, for a failure's post-mortem.
+  std::ofstream(kDir + "/" + tag + ".err") << r.err;
+  return r;
 }
 
 }  // namespace
