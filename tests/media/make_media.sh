@@ -10,19 +10,18 @@ src=(-f lavfi -i "testsrc2=size=320x240:rate=25" -f lavfi -i "sine=frequency=440
 dur=12
 # H.264/AAC, 1 s GOP so seeks land quickly and decode-forward is short.
 h264=(-c:v libx264 -preset veryfast -g 25 -pix_fmt yuv420p -c:a aac -b:a 96k)
+vp9=(-c:v libvpx-vp9 -deadline realtime -cpu-used 8 -g 25 -b:v 400k -c:a libopus -b:a 64k)
 [ -f moov_end.mp4 ] || ff "${src[@]}" -t $dur "${h264[@]}" moov_end.mp4
 [ -f faststart.mp4 ] || ff "${src[@]}" -t $dur "${h264[@]}" -movflags +faststart faststart.mp4
 [ -f clip.mkv ] || ff "${src[@]}" -t $dur "${h264[@]}" clip.mkv
-[ -f clip.webm ] || ff "${src[@]}" -t $dur -c:v libvpx-vp9 -deadline realtime -cpu-used 8 -g 25 \
-  -b:v 400k -c:a libopus -b:a 64k clip.webm
+[ -f clip.webm ] || ff "${src[@]}" -t $dur "${vp9[@]}" clip.webm
 [ -f clip.ts ] || ff "${src[@]}" -t $dur "${h264[@]}" -f mpegts clip.ts
 # The same at three times the length, for the swarm tests that measure a seek or a start against
 # the share of the file downloaded: in a 12 s clip the first frame and the pre-roll alone take a
 # good part of it.
 [ -f long_moov_end.mp4 ] || ff "${src[@]}" -t $((dur * 3)) "${h264[@]}" long_moov_end.mp4
 [ -f long.mkv ] || ff "${src[@]}" -t $((dur * 3)) "${h264[@]}" long.mkv
-[ -f long.webm ] || ff "${src[@]}" -t $((dur * 3)) -c:v libvpx-vp9 -deadline realtime -cpu-used 8 \
-  -g 25 -b:v 400k -c:a libopus -b:a 64k long.webm
+[ -f long.webm ] || ff "${src[@]}" -t $((dur * 3)) "${vp9[@]}" long.webm
 # FFmpeg's own reading of where the MP4s' video keyframes are (decode time, byte position), for
 # the container index's sample-table parse to be checked against.
 for f in moov_end faststart; do
